@@ -1,0 +1,160 @@
+use std::fmt;
+use std::str::FromStr;
+
+use bollard::{Docker, API_DEFAULT_VERSION};
+
+use crate::{EngineError, EngineInfo, Result};
+
+/// Seconds a single Engine API request may take before we call the engine unreachable.
+const REQUEST_TIMEOUT_SECS: u64 = 30;
+
+/// Where a Docker engine listens, in the notation of `DOCKER_HOST`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `unix:///var/run/docker.sock`
+    Unix(String),
+    /// `tcp://host:port`, plain HTTP.
+    Tcp(String),
+}
+
+impl Endpoint {
+    /// The engine the docker CLI would talk to: `DOCKER_HOST`, else the default socket.
+    pub fn from_env() -> Result<Self> {
+        match std::env::var("DOCKER_HOST") {
+            Ok(host) if !host.trim().is_empty() => host.parse(),
+            _ => Ok(Self::Unix("/var/run/docker.sock".to_owned())),
+        }
+    }
+}
+
+impl FromStr for Endpoint {
+    type Err = EngineError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        let text = text.trim();
+        let invalid = |reason: &str| EngineError::InvalidEndpoint {
+            endpoint: text.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if let Some(path) = text.strip_prefix("unix://") {
+            if !path.starts_with('/') {
+                return Err(invalid("a unix socket path must be absolute"));
+            }
+            return Ok(Self::Unix(path.to_owned()));
+        }
+        if text.starts_with('/') {
+            return Ok(Self::Unix(text.to_owned()));
+        }
+        if let Some(authority) = text.strip_prefix("tcp://") {
+            let authority = authority.trim_end_matches('/');
+            let (host, port) = authority
+                .rsplit_once(':')
+                .ok_or_else(|| invalid("expected tcp://HOST:PORT"))?;
+            if host.is_empty() || port.parse::<u16>().is_err() {
+                return Err(invalid("expected tcp://HOST:PORT with a port from 1 to 65535"));
+            }
+            return Ok(Self::Tcp(authority.to_owned()));
+        }
+        Err(invalid("use unix:///path/to/docker.sock or tcp://host:port"))
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unix(path) => write!(f, "unix://{path}"),
+            Self::Tcp(authority) => write!(f, "tcp://{authority}"),
+        }
+    }
+}
+
+/// A connection to one Docker engine, speaking the highest API version both sides know.
+#[derive(Debug, Clone)]
+pub struct DockerClient {
+    pub(crate) docker: Docker,
+    pub(crate) endpoint: String,
+}
+
+impl DockerClient {
+    /// Connects and negotiates the API version, so old engines (20.10 speaks 1.41) and new
+    /// ones (which refuse anything below 1.44) both work.
+    pub async fn connect(endpoint: &Endpoint) -> Result<Self> {
+        let name = endpoint.to_string();
+        let docker = match endpoint {
+            Endpoint::Unix(path) => {
+                Docker::connect_with_socket(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            }
+            Endpoint::Tcp(authority) => Docker::connect_with_http(
+                &format!("http://{authority}"),
+                REQUEST_TIMEOUT_SECS,
+                API_DEFAULT_VERSION,
+            ),
+        }
+        .map_err(|err| EngineError::from_bollard("connect", &name, err))?;
+        let docker = docker
+            .negotiate_version()
+            .await
+            .map_err(|err| EngineError::from_bollard("negotiate the API version", &name, err))?;
+        Ok(Self {
+            docker,
+            endpoint: name,
+        })
+    }
+
+    /// The address this client talks to, for messages.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The negotiated Engine API version, e.g. `1.41`.
+    pub fn api_version(&self) -> String {
+        let version = self.docker.client_version();
+        format!("{}.{}", version.major_version, version.minor_version)
+    }
+
+    pub(crate) fn api_error(&self, action: &str) -> impl FnOnce(bollard::errors::Error) -> EngineError + '_ {
+        let action = action.to_owned();
+        move |err| EngineError::from_bollard(&action, &self.endpoint, err)
+    }
+
+    /// What the engine says about itself, including where it stands in a swarm.
+    pub async fn engine_info(&self) -> Result<EngineInfo> {
+        let info = self.docker.info().await.map_err(self.api_error("read engine info"))?;
+        Ok(crate::model::convert_engine_info(info, self.api_version()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_docker_host_notations() {
+        assert_eq!(
+            "unix:///var/run/docker.sock".parse::<Endpoint>().ok(),
+            Some(Endpoint::Unix("/var/run/docker.sock".into()))
+        );
+        assert_eq!(
+            "/run/node2.sock".parse::<Endpoint>().ok(),
+            Some(Endpoint::Unix("/run/node2.sock".into()))
+        );
+        assert_eq!(
+            "tcp://10.0.0.2:2375".parse::<Endpoint>().ok(),
+            Some(Endpoint::Tcp("10.0.0.2:2375".into()))
+        );
+    }
+
+    #[test]
+    fn refuses_addresses_the_docker_cli_would_refuse() {
+        for bad in ["", "unix://relative.sock", "tcp://host", "tcp://:2375", "tcp://h:99999", "http//x"] {
+            let err = bad.parse::<Endpoint>().expect_err(bad);
+            assert!(matches!(err, EngineError::InvalidEndpoint { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn displays_as_docker_host() {
+        let endpoint: Endpoint = "unix:///a.sock".parse().expect("valid");
+        assert_eq!(endpoint.to_string(), "unix:///a.sock");
+    }
+}

@@ -1,0 +1,81 @@
+use thiserror::Error;
+
+/// What went wrong talking to a Docker engine, phrased for the operator who has to fix it.
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("`{endpoint}` is not a Docker engine address: {reason}")]
+    InvalidEndpoint { endpoint: String, reason: String },
+
+    #[error("cannot reach the Docker engine at {endpoint}: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+
+    #[error("the Docker engine at {endpoint} is not part of a swarm")]
+    NotInSwarm { endpoint: String },
+
+    #[error(
+        "the Docker engine at {endpoint} is a swarm worker; swarm state is only available from a manager"
+    )]
+    NotAManager { endpoint: String },
+
+    #[error("failed to {action} on {endpoint}: {message}")]
+    Api {
+        action: String,
+        endpoint: String,
+        /// HTTP status the engine answered with, when it answered at all.
+        status: Option<u16>,
+        message: String,
+    },
+}
+
+impl EngineError {
+    /// Turns a bollard error into ours, keeping what the operator needs: the action that
+    /// failed, on which engine, and the engine's own message.
+    pub(crate) fn from_bollard(action: &str, endpoint: &str, err: bollard::errors::Error) -> Self {
+        use bollard::errors::Error as B;
+        match err {
+            B::DockerResponseServerError {
+                status_code,
+                message,
+            } => {
+                if status_code == 503 && message.contains("not part of a swarm") {
+                    return Self::NotInSwarm {
+                        endpoint: endpoint.to_owned(),
+                    };
+                }
+                if status_code == 503 && message.contains("not a swarm manager") {
+                    return Self::NotAManager {
+                        endpoint: endpoint.to_owned(),
+                    };
+                }
+                Self::Api {
+                    action: action.to_owned(),
+                    endpoint: endpoint.to_owned(),
+                    status: Some(status_code),
+                    message,
+                }
+            }
+            B::SocketNotFoundError(path) => Self::Unreachable {
+                endpoint: endpoint.to_owned(),
+                reason: format!("no socket at {path}"),
+            },
+            B::HyperResponseError { .. }
+            | B::IOError { .. }
+            | B::RequestTimeoutError
+            | B::HyperLegacyError { .. } => Self::Unreachable {
+                endpoint: endpoint.to_owned(),
+                reason: err.to_string(),
+            },
+            other => Self::Api {
+                action: action.to_owned(),
+                endpoint: endpoint.to_owned(),
+                status: None,
+                message: other.to_string(),
+            },
+        }
+    }
+
+    /// True when the engine did not answer at all (as opposed to answering with an error).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Self::Unreachable { .. })
+    }
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# A sandbox of Docker hosts on this machine: the docker-machine VMs of the classic swarm
+# tutorial, as dockerd instances that each live in their own network namespace (own
+# hostname node1..nodeN, data dir and unix socket) and reach each other over one bridge.
+#
+#   scripts/sandbox.sh up      start NODES engines (idempotent: a running sandbox is reused)
+#   scripts/sandbox.sh swarm   make node1 a manager and join the others as workers (docker CLI)
+#   scripts/sandbox.sh down    stop every engine, remove namespaces, bridge, data
+#   scripts/sandbox.sh env     print NODE<i>_SOCK / NODE<i>_ADDR lines for the running sandbox
+#
+# Settings (environment): SANDBOX_NAME (default flt, at most 8 characters; tests pick their
+# own so they never touch a user's sandbox), NODES (default 3), SANDBOX_SUBNET (first three
+# octets, default 10.210.0; node i gets .1i, the bridge .1).
+#
+# Nothing here touches the default engine at /var/run/docker.sock.
+set -euo pipefail
+
+name=${SANDBOX_NAME:-flt}
+nodes=${NODES:-3}
+subnet=${SANDBOX_SUBNET:-10.210.0}
+image=${SANDBOX_IMAGE:-local/busybox:1}
+run_dir=/run/$name
+data_dir=/var/lib/$name
+bridge=$name-br
+docker_cli=${DOCKER_CLI:-docker}
+
+say() { printf 'sandbox[%s]: %s\n' "$name" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+[ "${#name}" -le 8 ] || die "SANDBOX_NAME must be at most 8 characters (network interface names are short)"
+[[ "$nodes" =~ ^[1-9][0-9]?$ ]] || die "NODES must be a number from 1 to 99"
+[ "$(id -u)" = 0 ] || die "needs root (network namespaces and dockerd)"
+for tool in dockerd ip nsenter unshare iptables "$docker_cli"; do
+  command -v "$tool" >/dev/null || die "$tool is missing; run scripts/setup.sh (or: apt-get install -y docker.io iproute2 iptables)"
+done
+
+ns_of() { echo "$name-node$1"; }
+sock_of() { echo "$run_dir/node$1.sock"; }
+addr_of() { echo "$subnet.$((10 + $1))"; }
+engine() { local i=$1; shift; "$docker_cli" -H "unix://$(sock_of "$i")" "$@"; }
+answers() { engine "$1" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+bridge_up() {
+  if ! ip link show "$bridge" >/dev/null 2>&1; then
+    ip link add "$bridge" type bridge
+    ip addr add "$subnet.1/24" dev "$bridge"
+  fi
+  ip link set "$bridge" up
+  # Once any dockerd runs on the host, FORWARD drops by default and bridged frames pass
+  # through iptables, so nodes could not reach each other (swarm join would time out).
+  iptables -C FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null ||
+    iptables -I FORWARD -i "$bridge" -o "$bridge" -j ACCEPT
+}
+
+namespace_up() {
+  local i=$1 ns veth
+  ns=$(ns_of "$i")
+  veth=$name-v$i
+  [ -e "/var/run/netns/$ns" ] || ip netns add "$ns"
+  if ! ip link show "$veth" >/dev/null 2>&1; then
+    ip link add "$veth" type veth peer name eth0 netns "$ns"
+    ip link set "$veth" master "$bridge" up
+    ip -n "$ns" addr add "$(addr_of "$i")/24" dev eth0
+  fi
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set lo up
+  # No default route on purpose: registry look-ups then fail at once instead of hanging
+  # for a DNS time-out, and a node can only ever talk to its sandbox neighbours.
+}
+
+engine_up() {
+  local i=$1 ns
+  ns=$(ns_of "$i")
+  if answers "$i"; then return 0; fi
+  mkdir -p "$run_dir" "$data_dir/node$i"
+  rm -f "$(sock_of "$i")"
+  # `ip netns exec` would hide the cgroup mounts dockerd needs; nsenter enters only the
+  # network namespace, unshare gives the node its own hostname.
+  nsenter --net="/var/run/netns/$ns" unshare --uts sh -c "hostname node$i; exec setsid dockerd \
+      --data-root '$data_dir/node$i' --exec-root '$run_dir/node$i' \
+      -H 'unix://$(sock_of "$i")' --pidfile '$run_dir/node$i.pid' --bridge none \
+      --containerd-namespace '$name-node$i' --containerd-plugins-namespace '$name-node$i-plugins' \
+      >'$run_dir/node$i.log' 2>&1" </dev/null &
+}
+
+wait_for_engine() {
+  local i=$1 tries=0
+  until answers "$i"; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 120 ]; then
+      tail -n 20 "$run_dir/node$i.log" >&2 || true
+      die "node$i did not answer on $(sock_of "$i") within 60 s (log: $run_dir/node$i.log)"
+    fi
+    sleep 0.5
+  done
+}
+
+image_rootfs() {
+  # A busybox-only root filesystem: there is no registry to pull images from.
+  local dir=$run_dir/rootfs busybox
+  busybox=$(command -v busybox) || die "busybox is missing (apt-get install -y busybox-static)"
+  if [ ! -x "$dir/bin/busybox" ]; then
+    mkdir -p "$dir/bin" "$dir/tmp" "$dir/www"
+    cp "$busybox" "$dir/bin/busybox"
+    for applet in sh httpd sleep ls cat echo hostname wget env true false; do
+      ln -sf busybox "$dir/bin/$applet"
+    done
+    echo "flotilla sandbox" >"$dir/www/index.html"
+  fi
+  echo "$dir"
+}
+
+image_up() {
+  local i=$1 rootfs=$2
+  if engine "$i" image inspect "$image" >/dev/null 2>&1; then return 0; fi
+  tar -C "$rootfs" -c . | engine "$i" import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$image" >/dev/null
+}
+
+cmd_up() {
+  say "starting $nodes engines on bridge $bridge ($subnet.0/24)"
+  bridge_up
+  local i rootfs pid
+  for i in $(seq 1 "$nodes"); do namespace_up "$i"; engine_up "$i"; done
+  for i in $(seq 1 "$nodes"); do wait_for_engine "$i"; done
+  rootfs=$(image_rootfs)
+  local loads=()
+  for i in $(seq 1 "$nodes"); do image_up "$i" "$rootfs" & loads+=($!); done
+  # Only the image loads: a bare `wait` would also wait for the engines themselves.
+  for pid in "${loads[@]}"; do wait "$pid"; done
+  for i in $(seq 1 "$nodes"); do say "node$i: $(addr_of "$i") unix://$(sock_of "$i")"; done
+}
+
+cmd_swarm() {
+  local i token
+  if [ "$(engine 1 info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    engine 1 swarm init --advertise-addr "$(addr_of 1)" --listen-addr "$(addr_of 1):2377" >/dev/null
+  fi
+  token=$(engine 1 swarm join-token -q worker)
+  for i in $(seq 2 "$nodes"); do
+    if [ "$(engine "$i" info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+      engine "$i" swarm join --token "$token" --advertise-addr "$(addr_of "$i")" \
+        --listen-addr "$(addr_of "$i"):2377" "$(addr_of 1):2377" >/dev/null
+    fi
+  done
+  say "swarm: node1 manages $nodes nodes"
+}
+
+stop_pid() {
+  local pid=$1 tries=0
+  kill "$pid" 2>/dev/null || return 0
+  while kill -0 "$pid" 2>/dev/null; do
+    tries=$((tries + 1))
+    if [ "$tries" -gt 30 ]; then kill -9 "$pid" 2>/dev/null || true; break; fi
+    sleep 0.5
+  done
+}
+
+cmd_down() {
+  local ns pid i
+  for pidfile in "$run_dir"/node*.pid; do
+    [ -e "$pidfile" ] || continue
+    pid=$(cat "$pidfile" 2>/dev/null || true)
+    [ -n "$pid" ] && stop_pid "$pid"
+  done
+  for ns in $(ip netns list | awk '{print $1}' | grep -E "^$name-node[0-9]+$" || true); do
+    # Whatever still runs in the namespace (containerd, shims, task processes) goes too.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  for i in $(ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E "^$name-v[0-9]+$" || true); do
+    ip link del "$i" 2>/dev/null || true
+  done
+  # Mounts left behind by killed engines (overlay layers, netns handles) block removal.
+  awk -v a="$data_dir" -v b="$run_dir" '$2 ~ "^"a"/" || $2 ~ "^"b"/" {print $2}' /proc/mounts |
+    sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
+  if ip link show "$bridge" >/dev/null 2>&1; then ip link del "$bridge"; fi
+  while iptables -C FORWARD -i "$bridge" -o "$bridge" -j ACCEPT 2>/dev/null; do
+    iptables -D FORWARD -i "$bridge" -o "$bridge" -j ACCEPT
+  done
+  rm -rf "$run_dir" "$data_dir"
+  say "removed"
+}
+
+cmd_env() {
+  local i
+  for i in $(seq 1 "$nodes"); do
+    echo "NODE${i}_SOCK=unix://$(sock_of "$i")"
+    echo "NODE${i}_ADDR=$(addr_of "$i")"
+  done
+}
+
+case "${1:-}" in
+  up) cmd_up ;;
+  swarm) cmd_swarm ;;
+  down) cmd_down ;;
+  env) cmd_env ;;
+  *) echo "usage: $0 up|swarm|down|env  (SANDBOX_NAME, NODES, SANDBOX_SUBNET)" >&2; exit 2 ;;
+esac
