@@ -1,1 +1,52 @@
-pub fn x(){}
+//! What the operator sees: the shell, the routes and the pages, with the server functions
+//! each page calls living beside it.
+
+pub mod overview;
+mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod engine;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::StaticSegment;
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/flotilla.css"/>
+        <Title text="Flotilla"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">"Flotilla"</a>
+                <span class="tagline">"a console for Docker Swarm"</span>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
+                    <Route path=StaticSegment("") view=pages::home::HomePage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

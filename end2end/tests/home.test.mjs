@@ -1,0 +1,111 @@
+// The home page against a real two-node swarm, in headless Chromium: initialise the swarm
+// from the page, see every node and where each task landed, filter in the hydrated page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, startConsole, launchBrowser, eventually, artifacts } from './support.mjs';
+
+const sandbox = new Sandbox('flte2e', '10.218.0', 2);
+let console_;
+let browser;
+let page;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  sandbox.up();
+  console_ = await startConsole(sandbox.socket(1));
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('pageerror', (err) => { throw new Error(`page error: ${err.message}`); });
+});
+
+after(async () => {
+  if (page) await page.screenshot({ path: join(artifacts, 'home-last.png'), fullPage: true }).catch(() => {});
+  await browser?.close();
+  await console_?.stop();
+  sandbox.down();
+});
+
+/** Which task names the page shows on each node card, e.g. { node1: ['web.1'], … }. */
+async function tasksByNode() {
+  return page.$$eval('article.node', (cards) => Object.fromEntries(cards.map((card) => [
+    card.dataset.hostname,
+    [...card.querySelectorAll('li.task-running .task-name')].map((el) => el.textContent).sort(),
+  ])));
+}
+
+test('an engine outside any swarm is explained, and the page initialises one', async () => {
+  const response = await page.goto(console_.url, { waitUntil: 'networkidle' });
+  assert.equal(response.status(), 200);
+  assert.match(await page.textContent('#engine-message'), /is not part of a swarm/);
+  await page.fill('input[name=advertise_addr]', sandbox.address(1));
+  await page.click('form.init-swarm button[type=submit]');
+  await page.waitForSelector('#swarm-id', { timeout: 30_000 });
+  assert.equal(await page.textContent('#manager-count'), '1');
+  assert.equal(sandbox.docker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}').trim(), 'active');
+});
+
+test('the page shows both nodes and where every task of the service runs', async () => {
+  sandbox.formSwarm();
+  sandbox.docker(1, 'service', 'create', '--detach', '--name', 'web', '--replicas', '3',
+    'local/busybox:1', 'sleep', '3600');
+  // The engine is the reference: where does it say each running task is?
+  const expected = await eventually(() => {
+    const lines = sandbox.docker(1, 'service', 'ps', 'web', '--filter', 'desired-state=running',
+      '--format', '{{.Name}} {{.Node}} {{.CurrentState}}').trim().split('\n');
+    assert.equal(lines.length, 3);
+    const placement = { node1: [], node2: [] };
+    for (const line of lines) {
+      const [name, node, state] = line.split(' ');
+      assert.equal(state, 'Running', line);
+      placement[node].push(name);
+    }
+    return Object.fromEntries(Object.entries(placement).map(([n, t]) => [n, t.sort()]));
+  });
+  await page.goto(console_.url, { waitUntil: 'networkidle' });
+  assert.equal(await page.textContent('#manager-count'), '1');
+  assert.equal(await page.textContent('#worker-count'), '1');
+  const hostnames = await page.$$eval('article.node h2.hostname', (els) => els.map((el) => el.textContent));
+  assert.deepEqual(hostnames, ['node1', 'node2']);
+  assert.deepEqual(await tasksByNode(), expected);
+  assert.match(await page.textContent('article.node[data-hostname=node1] .role'), /manager · leader/);
+  assert.match(await page.textContent('article.node[data-hostname=node1]'), /20\.10\./);
+  await page.screenshot({ path: join(artifacts, 'home.png'), fullPage: true });
+});
+
+test('the filter box works in the hydrated page without a round trip', async () => {
+  const onNode2 = (await tasksByNode()).node2.length;
+  let requests = 0;
+  page.on('request', () => { requests += 1; });
+  // Typing before the WASM has hydrated changes nothing, so keep typing until it does.
+  await eventually(async () => {
+    await page.fill('#task-filter', '');
+    await page.type('#task-filter', 'node2');
+    assert.equal(await page.isHidden('article.node[data-hostname=node1]'), true);
+  }, { timeoutMs: 15_000 });
+  assert.equal(await page.isVisible('article.node[data-hostname=node2]'), true);
+  assert.equal(await page.textContent('#task-count'), `${onNode2} of 3 tasks`);
+  await page.fill('#task-filter', 'no-such-thing');
+  assert.equal(await page.textContent('#task-count'), '0 of 3 tasks');
+  assert.equal(await page.isHidden('article.node[data-hostname=node2]'), true);
+  await page.fill('#task-filter', '');
+  assert.equal(await page.isVisible('article.node[data-hostname=node1]'), true);
+  assert.equal(requests, 0, 'filtering must happen in the browser');
+  await page.type('#task-filter', 'web');
+  await page.screenshot({ path: join(artifacts, 'home-filtered.png'), fullPage: true });
+});
+
+test('an engine that is down gives a clear message, not a 500', async () => {
+  const down = await startConsole('unix:///run/flte2e/no-such-engine.sock');
+  try {
+    const other = await browser.newPage();
+    const response = await other.goto(down.url, { waitUntil: 'networkidle' });
+    assert.equal(response.status(), 200);
+    assert.match(await other.textContent('#engine-message'),
+      /cannot reach the Docker engine at unix:\/\/\/run\/flte2e\/no-such-engine\.sock/);
+    await other.close();
+  } finally {
+    await down.stop();
+  }
+});

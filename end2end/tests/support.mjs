@@ -1,0 +1,96 @@
+// Shared pieces of the browser tests: a sandbox of Docker hosts, the built console, Chromium.
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const artifacts = join(repoRoot, 'end2end', 'artifacts');
+const targetDir = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
+const serverBin = process.env.FLOTILLA_BIN || join(targetDir, 'release', 'flotilla');
+const siteRoot = process.env.LEPTOS_SITE_ROOT || join(targetDir, 'site');
+const dockerCli = process.env.DOCKER_CLI || '/usr/local/bin/docker';
+
+/** A sandbox of `nodes` Docker hosts with names and a subnet no other test uses. */
+export class Sandbox {
+  constructor(name, subnet, nodes) {
+    this.env = { ...process.env, SANDBOX_NAME: name, SANDBOX_SUBNET: subnet, NODES: String(nodes), DOCKER_CLI: dockerCli };
+    this.name = name;
+    this.subnet = subnet;
+  }
+  run(command) {
+    return execFileSync(join(repoRoot, 'scripts', 'sandbox.sh'), [command], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+  }
+  up() { this.run('down'); this.run('up'); }
+  down() { this.run('down'); }
+  formSwarm() { this.run('swarm'); }
+  socket(node) { return `unix:///run/${this.name}/node${node}.sock`; }
+  address(node) { return `${this.subnet}.${10 + node}`; }
+  /** The docker CLI against node `node` of this sandbox. */
+  docker(node, ...args) {
+    return execFileSync(dockerCli, ['-H', this.socket(node), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  }
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts the built console for `dockerHost`; resolves once /healthz answers. */
+export async function startConsole(dockerHost) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(serverBin, [], {
+    env: {
+      ...process.env,
+      DOCKER_HOST: dockerHost,
+      FLOTILLA_ADDR: `127.0.0.1:${port}`,
+      LEPTOS_SITE_ROOT: siteRoot,
+      FLOTILLA_DATA_DIR: mkdtempSync(join(tmpdir(), 'flotilla-e2e-')),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`${serverBin} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) {
+        return { url, stop: async () => { child.kill('SIGTERM'); await exited; } };
+      }
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${serverBin} did not answer on ${url}/healthz within 10 s`);
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
+
+/** Retries `check` until it stops throwing, for state that converges (tasks starting). */
+export async function eventually(check, { timeoutMs = 90_000, intervalMs = 500 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
