@@ -95,36 +95,16 @@ wait_for_engine() {
   done
 }
 
-image_rootfs() {
-  # A busybox-only root filesystem: there is no registry to pull images from.
-  local dir=$run_dir/rootfs busybox
-  busybox=$(command -v busybox) || die "busybox is missing (apt-get install -y busybox-static)"
-  if [ ! -x "$dir/bin/busybox" ]; then
-    mkdir -p "$dir/bin" "$dir/tmp" "$dir/www"
-    cp "$busybox" "$dir/bin/busybox"
-    for applet in sh httpd sleep ls cat echo hostname wget env true false; do
-      ln -sf busybox "$dir/bin/$applet"
-    done
-    echo "flotilla sandbox" >"$dir/www/index.html"
-  fi
-  echo "$dir"
-}
-
-image_up() {
-  local i=$1 rootfs=$2
-  if engine "$i" image inspect "$image" >/dev/null 2>&1; then return 0; fi
-  tar -C "$rootfs" -c . | engine "$i" import -c 'CMD ["/bin/sh"]' -c 'ENV PATH=/bin' - "$image" >/dev/null
-}
-
 cmd_up() {
   say "starting $nodes engines on bridge $bridge ($subnet.0/24)"
   bridge_up
-  local i rootfs pid
+  local i pid
   for i in $(seq 1 "$nodes"); do namespace_up "$i"; engine_up "$i"; done
   for i in $(seq 1 "$nodes"); do wait_for_engine "$i"; done
-  rootfs=$(image_rootfs)
   local loads=()
-  for i in $(seq 1 "$nodes"); do image_up "$i" "$rootfs" & loads+=($!); done
+  for i in $(seq 1 "$nodes"); do
+    DOCKER_CLI=$docker_cli "$(dirname "$0")/import-image.sh" "unix://$(sock_of "$i")" "$image" & loads+=($!)
+  done
   # Only the image loads: a bare `wait` would also wait for the engines themselves.
   for pid in "${loads[@]}"; do wait "$pid"; done
   for i in $(seq 1 "$nodes"); do say "node$i: $(addr_of "$i") unix://$(sock_of "$i")"; done

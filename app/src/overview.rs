@@ -9,10 +9,18 @@ use serde::{Deserialize, Serialize};
 pub enum OverviewState {
     Ready(SwarmOverview),
     /// The engine answers but is in no swarm: the page offers `docker swarm init`.
-    NotInSwarm { endpoint: String, engine_version: String },
+    NotInSwarm {
+        endpoint: String,
+        engine_version: String,
+    },
     /// The engine is a worker; only managers can describe the swarm.
-    Worker { endpoint: String },
-    Unreachable { endpoint: String, message: String },
+    Worker {
+        endpoint: String,
+    },
+    Unreachable {
+        endpoint: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +84,9 @@ pub fn task_matches(node: &NodeView, task: &TaskView, query: &str) -> bool {
 mod assemble {
     use std::collections::HashMap;
 
-    use flotilla_engine::{ManagerReachability, Node, NodeAvailability, NodeRole, NodeState, Service, Swarm, Task};
+    use flotilla_engine::{
+        ManagerReachability, Node, NodeAvailability, NodeRole, NodeState, Service, Swarm, Task,
+    };
 
     use super::*;
 
@@ -123,8 +133,10 @@ mod assemble {
             services: Vec<Service>,
             tasks: Vec<Task>,
         ) -> Self {
-            let service_names: HashMap<&str, &str> =
-                services.iter().map(|s| (s.id.as_str(), s.name.as_str())).collect();
+            let service_names: HashMap<&str, &str> = services
+                .iter()
+                .map(|s| (s.id.as_str(), s.name.as_str()))
+                .collect();
             let mut by_node: HashMap<String, Vec<TaskView>> = HashMap::new();
             let mut unplaced = Vec::new();
             for task in tasks {
@@ -225,8 +237,14 @@ mod assemble {
             SwarmOverview::assemble(
                 "unix:///s.sock".into(),
                 "1.41".into(),
-                Swarm { id: "sw".into(), name: "default".into() },
-                vec![node("n1", "node1", NodeRole::Manager), node("n2", "node2", NodeRole::Worker)],
+                Swarm {
+                    id: "sw".into(),
+                    name: "default".into(),
+                },
+                vec![
+                    node("n1", "node1", NodeRole::Manager),
+                    node("n2", "node2", NodeRole::Worker),
+                ],
                 vec![service],
                 tasks,
             )
@@ -234,10 +252,24 @@ mod assemble {
 
         #[test]
         fn places_tasks_under_their_nodes_in_slot_order() {
-            let o = overview(vec![task("t3", Some("n2"), 3), task("t1", Some("n1"), 1), task("t2", Some("n2"), 2)]);
+            let o = overview(vec![
+                task("t3", Some("n2"), 3),
+                task("t1", Some("n1"), 1),
+                task("t2", Some("n2"), 2),
+            ]);
             assert_eq!((o.managers, o.workers), (1, 1));
-            let names: Vec<Vec<String>> = o.nodes.iter().map(|n| n.tasks.iter().map(TaskView::name).collect()).collect();
-            assert_eq!(names, vec![vec!["web.1".to_owned()], vec!["web.2".to_owned(), "web.3".to_owned()]]);
+            let names: Vec<Vec<String>> = o
+                .nodes
+                .iter()
+                .map(|n| n.tasks.iter().map(TaskView::name).collect())
+                .collect();
+            assert_eq!(
+                names,
+                vec![
+                    vec!["web.1".to_owned()],
+                    vec!["web.2".to_owned(), "web.3".to_owned()]
+                ]
+            );
             assert!(o.unplaced.is_empty());
         }
 

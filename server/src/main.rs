@@ -74,8 +74,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         _ => Endpoint::from_env(),
     }
     .map_err(|err| format!("DOCKER_HOST: {err}"))?;
-    std::fs::create_dir_all(&args.data_dir)
-        .map_err(|err| format!("cannot create data directory {}: {err}", args.data_dir.display()))?;
+    std::fs::create_dir_all(&args.data_dir).map_err(|err| {
+        format!(
+            "cannot create data directory {}: {err}",
+            args.data_dir.display()
+        )
+    })?;
     let site_pkg = args.site_root.join("pkg");
     if !site_pkg.join("flotilla.js").exists() {
         tracing::warn!(
@@ -112,7 +116,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
-    tracing::info!("serving the console on http://{} for the engine at {endpoint}", args.addr);
+    tracing::info!(
+        "serving the console on http://{} for the engine at {endpoint}",
+        args.addr
+    );
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -123,13 +130,14 @@ async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = interrupt.await;
-                return;
-            }
-        };
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = interrupt => {},
             _ = terminate.recv() => {},

@@ -41,7 +41,12 @@ pub async fn get_overview() -> Result<OverviewState, ServerFnError> {
     // the engine where it stands before asking for the swarm.
     let info = match client.engine_info().await {
         Ok(info) => info,
-        Err(err) => return Ok(OverviewState::Unreachable { endpoint, message: err.to_string() }),
+        Err(err) => {
+            return Ok(OverviewState::Unreachable {
+                endpoint,
+                message: err.to_string(),
+            })
+        }
     };
     if !info.is_manager {
         return Ok(match info.swarm_state {
@@ -153,7 +158,11 @@ pub fn HomePage() -> impl IntoView {
 }
 
 #[component]
-fn InitSwarmPanel(endpoint: String, engine_version: String, init: ServerAction<InitSwarm>) -> impl IntoView {
+fn InitSwarmPanel(
+    endpoint: String,
+    engine_version: String,
+    init: ServerAction<InitSwarm>,
+) -> impl IntoView {
     view! {
         <section class="panel">
             <p class="notice warn" id="engine-message">
@@ -225,8 +234,14 @@ fn NodeCard(node: NodeView, query: RwSignal<String>) -> impl IntoView {
     let card_visible = move || {
         let query = query.get();
         query.trim().is_empty()
-            || card_matcher.hostname.to_lowercase().contains(&query.trim().to_lowercase())
-            || card_matcher.tasks.iter().any(|t| task_matches(&card_matcher, t, &query))
+            || card_matcher
+                .hostname
+                .to_lowercase()
+                .contains(&query.trim().to_lowercase())
+            || card_matcher
+                .tasks
+                .iter()
+                .any(|t| task_matches(&card_matcher, t, &query))
     };
     let role = match &node.manager_status {
         Some(status) => format!("{} · {status}", node.role),

@@ -51,11 +51,15 @@ impl FromStr for Endpoint {
                 .rsplit_once(':')
                 .ok_or_else(|| invalid("expected tcp://HOST:PORT"))?;
             if host.is_empty() || port.parse::<u16>().is_err() {
-                return Err(invalid("expected tcp://HOST:PORT with a port from 1 to 65535"));
+                return Err(invalid(
+                    "expected tcp://HOST:PORT with a port from 1 to 65535",
+                ));
             }
             return Ok(Self::Tcp(authority.to_owned()));
         }
-        Err(invalid("use unix:///path/to/docker.sock or tcp://host:port"))
+        Err(invalid(
+            "use unix:///path/to/docker.sock or tcp://host:port",
+        ))
     }
 }
 
@@ -112,14 +116,21 @@ impl DockerClient {
         format!("{}.{}", version.major_version, version.minor_version)
     }
 
-    pub(crate) fn api_error(&self, action: &str) -> impl FnOnce(bollard::errors::Error) -> EngineError + '_ {
+    pub(crate) fn api_error(
+        &self,
+        action: &str,
+    ) -> impl FnOnce(bollard::errors::Error) -> EngineError + '_ {
         let action = action.to_owned();
         move |err| EngineError::from_bollard(&action, &self.endpoint, err)
     }
 
     /// What the engine says about itself, including where it stands in a swarm.
     pub async fn engine_info(&self) -> Result<EngineInfo> {
-        let info = self.docker.info().await.map_err(self.api_error("read engine info"))?;
+        let info = self
+            .docker
+            .info()
+            .await
+            .map_err(self.api_error("read engine info"))?;
         Ok(crate::model::convert_engine_info(info, self.api_version()))
     }
 }
@@ -146,9 +157,19 @@ mod tests {
 
     #[test]
     fn refuses_addresses_the_docker_cli_would_refuse() {
-        for bad in ["", "unix://relative.sock", "tcp://host", "tcp://:2375", "tcp://h:99999", "http//x"] {
+        for bad in [
+            "",
+            "unix://relative.sock",
+            "tcp://host",
+            "tcp://:2375",
+            "tcp://h:99999",
+            "http//x",
+        ] {
             let err = bad.parse::<Endpoint>().expect_err(bad);
-            assert!(matches!(err, EngineError::InvalidEndpoint { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err, EngineError::InvalidEndpoint { .. }),
+                "{bad}: {err}"
+            );
         }
     }
 

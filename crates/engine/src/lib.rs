@@ -15,8 +15,8 @@ mod task;
 pub use client::{DockerClient, Endpoint};
 pub use error::EngineError;
 pub use model::{
-    EngineInfo, LocalSwarmState, ManagerReachability, Node, NodeAvailability, NodeRole,
-    NodeState, Service, ServiceMode, Swarm, Task, TaskState,
+    EngineInfo, LocalSwarmState, ManagerReachability, Node, NodeAvailability, NodeRole, NodeState,
+    Service, ServiceMode, Swarm, Task, TaskState,
 };
 pub use service::ServiceCreate;
 pub use swarm::{JoinTokens, SwarmInit, SwarmJoin};

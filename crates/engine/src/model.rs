@@ -197,7 +197,10 @@ fn labels(map: Option<std::collections::HashMap<String, String>>) -> BTreeMap<St
     map.unwrap_or_default().into_iter().collect()
 }
 
-pub(crate) fn convert_engine_info(info: bollard::models::SystemInfo, api_version: String) -> EngineInfo {
+pub(crate) fn convert_engine_info(
+    info: bollard::models::SystemInfo,
+    api_version: String,
+) -> EngineInfo {
     use bollard::models::LocalNodeState as L;
     let swarm = info.swarm.unwrap_or_default();
     let swarm_state = match swarm.local_node_state {
@@ -214,7 +217,10 @@ pub(crate) fn convert_engine_info(info: bollard::models::SystemInfo, api_version
         os: info.operating_system.unwrap_or_default(),
         arch: info.architecture.unwrap_or_default(),
         cpus: info.ncpu.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-        memory_bytes: info.mem_total.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+        memory_bytes: info
+            .mem_total
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0),
         swarm_state,
         node_id: non_empty(swarm.node_id),
         is_manager: swarm.control_available.unwrap_or(false),
@@ -229,7 +235,9 @@ pub(crate) fn convert_swarm(swarm: bollard::models::Swarm) -> Swarm {
 }
 
 pub(crate) fn convert_node(node: bollard::models::Node) -> Node {
-    use bollard::models::{NodeSpecAvailabilityEnum as A, NodeSpecRoleEnum as R, NodeState as S, Reachability};
+    use bollard::models::{
+        NodeSpecAvailabilityEnum as A, NodeSpecRoleEnum as R, NodeState as S, Reachability,
+    };
     let spec = node.spec.unwrap_or_default();
     let description = node.description.unwrap_or_default();
     let status = node.status.unwrap_or_default();
@@ -271,7 +279,10 @@ pub(crate) fn convert_node(node: bollard::models::Node) -> Node {
             .unwrap_or_default(),
         // NanoCPUs: billionths of a CPU, as the engine reports them.
         cpus: resources.nano_cpus.unwrap_or(0) as f64 / 1e9,
-        memory_bytes: resources.memory_bytes.and_then(|n| u64::try_from(n).ok()).unwrap_or(0),
+        memory_bytes: resources
+            .memory_bytes
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0),
         labels: labels(spec.labels),
     }
 }
@@ -337,7 +348,12 @@ mod tests {
 
     #[test]
     fn task_states_round_trip_through_the_api_names() {
-        for state in [TaskState::New, TaskState::Running, TaskState::Failed, TaskState::Orphaned] {
+        for state in [
+            TaskState::New,
+            TaskState::Running,
+            TaskState::Failed,
+            TaskState::Orphaned,
+        ] {
             assert_eq!(TaskState::from_api(state.as_str()), Some(state));
         }
         assert_eq!(TaskState::from_api("exploded"), None);
@@ -356,7 +372,10 @@ mod tests {
             }),
             ..Default::default()
         };
-        assert_eq!(convert_service(service).mode, ServiceMode::Replicated { replicas: 1 });
+        assert_eq!(
+            convert_service(service).mode,
+            ServiceMode::Replicated { replicas: 1 }
+        );
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub struct JoinTokens {
 impl DockerClient {
     /// The swarm this engine manages. Fails with `NotInSwarm` / `NotAManager` when it manages none.
     pub async fn inspect_swarm(&self) -> Result<Swarm> {
-        let swarm = self.docker.inspect_swarm().await.map_err(self.api_error("inspect the swarm"))?;
+        let swarm = self
+            .docker
+            .inspect_swarm()
+            .await
+            .map_err(self.api_error("inspect the swarm"))?;
         Ok(convert_swarm(swarm))
     }
 
@@ -43,11 +47,18 @@ impl DockerClient {
             listen_addr: Some(init.listen_addr.clone()),
             ..Default::default()
         };
-        self.docker.init_swarm(request).await.map_err(self.api_error("initialise a swarm"))
+        self.docker
+            .init_swarm(request)
+            .await
+            .map_err(self.api_error("initialise a swarm"))
     }
 
     pub async fn join_tokens(&self) -> Result<JoinTokens> {
-        let swarm = self.docker.inspect_swarm().await.map_err(self.api_error("read the join tokens"))?;
+        let swarm = self
+            .docker
+            .inspect_swarm()
+            .await
+            .map_err(self.api_error("read the join tokens"))?;
         let tokens = swarm.join_tokens.unwrap_or_default();
         Ok(JoinTokens {
             worker: tokens.worker.unwrap_or_default(),
@@ -64,6 +75,9 @@ impl DockerClient {
             listen_addr: Some(join.listen_addr.clone()),
             ..Default::default()
         };
-        self.docker.join_swarm(request).await.map_err(self.api_error("join the swarm"))
+        self.docker
+            .join_swarm(request)
+            .await
+            .map_err(self.api_error("join the swarm"))
     }
 }

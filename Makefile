@@ -1,0 +1,54 @@
+# Flotilla: `make run` serves the console, `make test` checks everything. Both install what
+# is missing on a Debian machine first (see scripts/setup.sh).
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Build tools and the cargo target dir live outside the clone so new clones reuse them.
+export FLOTILLA_TOOLS ?= $(HOME)/.cache/flotilla/tools
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/flotilla/target
+export PATH := $(FLOTILLA_TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+NODES ?= 3
+# Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
+SERVER_PACKAGES := -p flotilla-engine -p app -p server
+
+.PHONY: run build test lint unit-test e2e sandbox sandbox-down clean-data
+
+## run: install what is missing, start a local engine if none answers, build, serve on 127.0.0.1:3000
+run: build
+	scripts/local-engine.sh
+	FLOTILLA_DATA_DIR=$${FLOTILLA_DATA_DIR:-$(CURDIR)/data} LEPTOS_SITE_ROOT=$(CARGO_TARGET_DIR)/site \
+	  $(CARGO_TARGET_DIR)/release/flotilla
+
+## build: the release site (WASM + CSS + assets) and the server binary
+build:
+	scripts/setup.sh build
+	scripts/build-site.sh
+
+## test: formatting, lints, unit and engine tests on a sandbox swarm, browser tests
+test:
+	scripts/setup.sh test
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory unit-test
+	scripts/build-site.sh
+	$(MAKE) --no-print-directory e2e
+
+lint:
+	cargo fmt --all --check
+	cargo clippy $(SERVER_PACKAGES) --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit-test:
+	cargo test $(SERVER_PACKAGES)
+
+e2e:
+	cd end2end && [ -d node_modules ] || npm ci --no-audit --no-fund --silent
+	cd end2end && node --test --test-concurrency=1 tests/
+
+## sandbox: NODES Docker hosts (node1..nodeN) in network namespaces on one bridge
+sandbox:
+	scripts/setup.sh engine
+	NODES=$(NODES) scripts/sandbox.sh up
+
+sandbox-down:
+	NODES=$(NODES) scripts/sandbox.sh down

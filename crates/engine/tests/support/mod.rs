@@ -1,0 +1,95 @@
+//! A fresh sandbox of Docker hosts for one test, torn down when it goes out of scope.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use flotilla_engine::{DockerClient, Endpoint};
+
+pub struct Sandbox {
+    name: String,
+    subnet: String,
+    nodes: usize,
+}
+
+impl Sandbox {
+    /// Starts `nodes` engines named `name` on `subnet` (three octets). Leftovers of an
+    /// earlier run with the same name are removed first.
+    pub fn up(name: &str, subnet: &str, nodes: usize) -> Self {
+        let sandbox = Self {
+            name: name.to_owned(),
+            subnet: subnet.to_owned(),
+            nodes,
+        };
+        sandbox.script("down");
+        sandbox.script("up");
+        sandbox
+    }
+
+    fn script(&self, command: &str) {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sandbox.sh");
+        let status = Command::new(&script)
+            .arg(command)
+            .env("SANDBOX_NAME", &self.name)
+            .env("SANDBOX_SUBNET", &self.subnet)
+            .env("NODES", self.nodes.to_string())
+            .status()
+            .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
+        assert!(status.success(), "sandbox.sh {command} failed: {status}");
+    }
+
+    pub fn endpoint(&self, node: usize) -> Endpoint {
+        Endpoint::Unix(format!("/run/{}/node{node}.sock", self.name))
+    }
+
+    pub fn address(&self, node: usize) -> String {
+        format!("{}.{}", self.subnet, 10 + node)
+    }
+
+    pub async fn client(&self, node: usize) -> DockerClient {
+        DockerClient::connect(&self.endpoint(node))
+            .await
+            .unwrap_or_else(|err| panic!("node{node}: {err}"))
+    }
+
+    /// The docker CLI against one node: the reference our engine layer is checked against.
+    pub fn docker(&self, node: usize, args: &[&str]) -> String {
+        let output = Command::new(std::env::var("DOCKER_CLI").unwrap_or_else(|_| "docker".into()))
+            .arg("-H")
+            .arg(self.endpoint(node).to_string())
+            .args(args)
+            .output()
+            .expect("run the docker CLI");
+        assert!(
+            output.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        self.script("down");
+    }
+}
+
+/// Polls `check` until it returns `Some`, for swarm state that converges.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
