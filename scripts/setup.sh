@@ -45,7 +45,7 @@ ensure_wasm_bindgen() {
   local want have
   want=$(lock_version wasm-bindgen)
   [ -n "$want" ] || die "Cargo.lock names no wasm-bindgen version"
-  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
   [ "$have" = "$want" ] && return 0
   say "cargo install wasm-bindgen-cli $want (about 7 minutes on 2 cores; was: ${have:-none})"
   # Without --locked: its lock file names a webpki-roots release the registry no longer serves.

@@ -39,6 +39,14 @@ test('an engine outside any swarm is explained, and the page initialises one', a
   const response = await page.goto(console_.url, { waitUntil: 'networkidle' });
   assert.equal(response.status(), 200);
   assert.match(await page.textContent('#engine-message'), /is not part of a swarm/);
+  // A bad address is refused with a message that names the field, and changes nothing.
+  await eventually(async () => {
+    await page.fill('input[name=advertise_addr]', 'not-an-address');
+    await page.click('form.init-swarm button[type=submit]');
+    await page.waitForSelector('#init-error', { timeout: 2_000 });
+  }, { timeoutMs: 15_000 });
+  assert.match(await page.textContent('#init-error'), /advertise address: `not-an-address` is not an IP address/);
+  assert.equal(sandbox.docker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}').trim(), 'inactive');
   await page.fill('input[name=advertise_addr]', sandbox.address(1));
   await page.click('form.init-swarm button[type=submit]');
   await page.waitForSelector('#swarm-id', { timeout: 30_000 });
@@ -94,6 +102,18 @@ test('the filter box works in the hydrated page without a round trip', async () 
   assert.equal(requests, 0, 'filtering must happen in the browser');
   await page.type('#task-filter', 'web');
   await page.screenshot({ path: join(artifacts, 'home-filtered.png'), fullPage: true });
+});
+
+test('a console pointed at a worker says to use a manager', async () => {
+  const atWorker = await startConsole(sandbox.socket(2));
+  try {
+    const other = await browser.newPage();
+    await other.goto(atWorker.url, { waitUntil: 'networkidle' });
+    assert.match(await other.textContent('#engine-message'), /node2\.sock is a swarm worker/);
+    await other.close();
+  } finally {
+    await atWorker.stop();
+  }
 });
 
 test('an engine that is down gives a clear message, not a 500', async () => {

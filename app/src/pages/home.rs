@@ -28,19 +28,14 @@ pub async fn get_overview() -> Result<OverviewState, ServerFnError> {
 
     let engine = engine()?;
     let endpoint = engine.endpoint().to_string();
-    let client = match engine.client().await {
-        Ok(client) => client,
-        Err(err) => {
-            return Ok(OverviewState::Unreachable {
-                endpoint,
-                message: err.to_string(),
-            })
-        }
-    };
     // Engines answer "not a swarm manager" both outside a swarm and on a worker, so ask
     // the engine where it stands before asking for the swarm.
-    let info = match client.engine_info().await {
-        Ok(info) => info,
+    let connected = async {
+        let client = engine.client().await?;
+        Ok::<_, EngineError>((client, client.engine_info().await?))
+    };
+    let (client, info) = match connected.await {
+        Ok(connected) => connected,
         Err(err) => {
             return Ok(OverviewState::Unreachable {
                 endpoint,
