@@ -10,7 +10,7 @@ export PATH := $(FLOTILLA_TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
-SERVER_PACKAGES := -p flotilla-engine -p app -p server
+SERVER_PACKAGES := -p flotilla-engine -p flotilla-store -p app -p server
 
 .PHONY: run build test lint unit-test e2e sandbox sandbox-down clean-data
 

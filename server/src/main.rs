@@ -1,17 +1,13 @@
 //! The `flotilla` binary: serves the console.
 
+mod serve;
+mod user;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use app::engine::Engine;
-use app::{shell, App};
-use axum::routing::get;
-use axum::Router;
 use clap::{Parser, Subcommand};
-use flotilla_engine::Endpoint;
-use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use flotilla_store::Store;
 
 #[derive(Debug, Parser)]
 #[command(name = "flotilla", version, about = "A web console for Docker Swarm")]
@@ -28,6 +24,42 @@ struct Cli {
 enum Command {
     /// Serve the console (the default).
     Serve(ServeArgs),
+    /// Manage console users.
+    #[command(subcommand)]
+    User(user::UserCommand),
+}
+
+/// Where Flotilla keeps its data: SQLite under the data directory, or DATABASE_URL.
+#[derive(Debug, clap::Args)]
+struct DatabaseArgs {
+    /// Directory for the SQLite database (flotilla.db) and other state.
+    #[arg(long, env = "FLOTILLA_DATA_DIR", default_value = "data")]
+    data_dir: PathBuf,
+    /// A postgres://… URL to use PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    async fn open(&self) -> Result<Store, String> {
+        match self
+            .database_url
+            .as_deref()
+            .filter(|url| !url.trim().is_empty())
+        {
+            Some(url) => Store::open(url).await,
+            None => {
+                std::fs::create_dir_all(&self.data_dir).map_err(|err| {
+                    format!(
+                        "cannot create data directory {}: {err}",
+                        self.data_dir.display()
+                    )
+                })?;
+                Store::open_in(&self.data_dir).await
+            }
+        }
+        .map_err(|err| err.to_string())
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -41,9 +73,8 @@ struct ServeArgs {
     /// Where the built site (pkg/flotilla.js, .wasm, .css and public files) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: PathBuf,
-    /// Where Flotilla keeps its data.
-    #[arg(long, env = "FLOTILLA_DATA_DIR", default_value = "data")]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    database: DatabaseArgs,
 }
 
 #[tokio::main]
@@ -56,8 +87,9 @@ async fn main() -> std::process::ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Serve(args)) => serve(args).await,
-        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve::serve(args).await,
+        Some(Command::User(command)) => user::run(command).await,
+        None => serve::serve(cli.serve).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -66,83 +98,4 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
-}
-
-async fn serve(args: ServeArgs) -> Result<(), String> {
-    let endpoint = match &args.docker_host {
-        Some(host) if !host.trim().is_empty() => host.parse::<Endpoint>(),
-        _ => Endpoint::from_env(),
-    }
-    .map_err(|err| format!("DOCKER_HOST: {err}"))?;
-    std::fs::create_dir_all(&args.data_dir).map_err(|err| {
-        format!(
-            "cannot create data directory {}: {err}",
-            args.data_dir.display()
-        )
-    })?;
-    let site_pkg = args.site_root.join("pkg");
-    if !site_pkg.join("flotilla.js").exists() {
-        tracing::warn!(
-            "{} has no flotilla.js: the page will render but not hydrate (build with scripts/build-site.sh)",
-            site_pkg.display()
-        );
-    }
-
-    let leptos_options = LeptosOptions::builder()
-        .output_name("flotilla")
-        .site_root(args.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
-        .site_addr(args.addr)
-        .build();
-    let engine = Arc::new(Engine::new(endpoint.clone()));
-    let routes = generate_route_list(App);
-    let app = Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .leptos_routes_with_context(
-            &leptos_options,
-            routes,
-            {
-                let engine = engine.clone();
-                move || provide_context(engine.clone())
-            },
-            {
-                let leptos_options = leptos_options.clone();
-                move || shell(leptos_options.clone())
-            },
-        )
-        .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options);
-
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
-    tracing::info!(
-        "serving the console on http://{} for the engine at {endpoint}",
-        args.addr
-    );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| format!("server error: {err}"))
-}
-
-async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = interrupt.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = interrupt => {},
-            _ = terminate.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = interrupt.await;
 }

@@ -1,0 +1,124 @@
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{new_id, now_millis, Result, Store};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditOutcome {
+    /// Recorded before the action ran; stays so if the console died during it.
+    Pending,
+    Ok,
+    Error,
+}
+
+impl AuditOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Ok => "ok",
+            Self::Error => "error",
+        }
+    }
+
+    fn parse(text: &str) -> Self {
+        match text {
+            "ok" => Self::Ok,
+            "error" => Self::Error,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// What is about to happen: who, from where, to what, with which (redacted) request.
+#[derive(Debug, Clone)]
+pub struct NewAuditEvent {
+    pub actor: String,
+    pub client_addr: String,
+    pub action: String,
+    pub target: String,
+    pub request: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: i64,
+    pub actor: String,
+    pub client_addr: String,
+    pub action: String,
+    pub target: String,
+    pub request: String,
+    pub outcome: AuditOutcome,
+    pub error: Option<String>,
+    pub finished_at: Option<i64>,
+}
+
+impl Store {
+    /// Writes the event as pending before the action touches anything; returns its ID.
+    pub async fn audit_begin(&self, event: &NewAuditEvent) -> Result<String> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO audit_events (id, at, actor, client_addr, action, target, request, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+        )
+        .bind(&id)
+        .bind(now_millis())
+        .bind(&event.actor)
+        .bind(&event.client_addr)
+        .bind(&event.action)
+        .bind(&event.target)
+        .bind(&event.request)
+        .execute(self.pool())
+        .await?;
+        Ok(id)
+    }
+
+    /// Records how the action ended: `Ok(())` or the error the operator saw.
+    pub async fn audit_finish(
+        &self,
+        id: &str,
+        result: std::result::Result<(), String>,
+    ) -> Result<()> {
+        let (outcome, error) = match result {
+            Ok(()) => (AuditOutcome::Ok, None),
+            Err(message) => (AuditOutcome::Error, Some(message)),
+        };
+        sqlx::query(
+            "UPDATE audit_events SET outcome = $1, error = $2, finished_at = $3 WHERE id = $4",
+        )
+        .bind(outcome.as_str())
+        .bind(error)
+        .bind(now_millis())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The newest `limit` events, newest first.
+    pub async fn audit_events(&self, limit: i64) -> Result<Vec<AuditEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, client_addr, action, target, request, outcome, error, finished_at \
+             FROM audit_events ORDER BY at DESC, id LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEvent {
+                    id: row.try_get("id")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    client_addr: row.try_get("client_addr")?,
+                    action: row.try_get("action")?,
+                    target: row.try_get("target")?,
+                    request: row.try_get("request")?,
+                    outcome: AuditOutcome::parse(&row.try_get::<String, _>("outcome")?),
+                    error: row.try_get("error")?,
+                    finished_at: row.try_get("finished_at")?,
+                })
+            })
+            .collect()
+    }
+}

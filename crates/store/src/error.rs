@@ -1,0 +1,31 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
+    BadUrl(String),
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("a user named `{0}` already exists")]
+    UserExists(String),
+    #[error("no user named `{0}`")]
+    NoSuchUser(String),
+    #[error("`{0}` is not a role: use admin, operator or viewer")]
+    BadRole(String),
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn connect(err: sqlx::Error) -> Self {
+        Self::Connect(err.to_string())
+    }
+
+    pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+    }
+}

@@ -1,0 +1,100 @@
+//! Flotilla's persistence. SQLite (a file under the data directory) by default, PostgreSQL
+//! when the URL says `postgres://`; the same embedded migrations and the same queries run on
+//! both, through sqlx's `Any` driver.
+
+mod audit;
+mod error;
+mod users;
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::AnyPool;
+
+pub use audit::{AuditEvent, AuditOutcome, NewAuditEvent};
+pub use error::StoreError;
+pub use users::{Role, User};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens (creating it on first start) and migrates the database at `url`:
+    /// `sqlite://PATH` or `postgres://…`.
+    pub async fn open(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(StoreError::BadUrl(url.to_owned()));
+        };
+        let url = match backend {
+            // Create the file on first start; WAL lets readers work while a write is on.
+            Backend::Sqlite if !url.contains('?') => format!("{url}?mode=rwc"),
+            _ => url.to_owned(),
+        };
+        let options: AnyConnectOptions = url.parse().map_err(StoreError::connect)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
+            .connect_with(options)
+            .await
+            .map_err(StoreError::connect)?;
+        if backend == Backend::Sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The default store: `flotilla.db` in the data directory.
+    pub async fn open_in(data_dir: &Path) -> Result<Self> {
+        Self::open(&format!(
+            "sqlite://{}",
+            data_dir.join("flotilla.db").display()
+        ))
+        .await
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+/// Unix milliseconds, the one timestamp format both backends store alike.
+pub(crate) fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A random 128-bit identifier in hex.
+pub(crate) fn new_id() -> String {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,155 @@
+use std::fmt;
+use std::str::FromStr;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::{new_id, now_millis, Result, Store, StoreError};
+
+/// What a user may do: admin (users, hosts, swarms, tokens) ⊃ operator (deploy, scale,
+/// redeploy, logs) ⊃ viewer (read only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "viewer",
+            Self::Operator => "operator",
+            Self::Admin => "admin",
+        }
+    }
+
+    /// True when this role includes everything `needed` may do.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+impl FromStr for Role {
+    type Err = StoreError;
+
+    fn from_str(text: &str) -> Result<Self> {
+        match text {
+            "viewer" => Ok(Self::Viewer),
+            "operator" => Ok(Self::Operator),
+            "admin" => Ok(Self::Admin),
+            other => Err(StoreError::BadRole(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|err| StoreError::Hash(err.to_string()))
+}
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        role: row.try_get::<String, _>("role")?.parse()?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Store {
+    pub async fn count_users(&self) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
+    /// Adds a user with an argon2 hash of `password`.
+    pub async fn add_user(&self, name: &str, password: &str, role: Role) -> Result<User> {
+        let user = User {
+            id: new_id(),
+            name: name.to_owned(),
+            role,
+            created_at: now_millis(),
+        };
+        let hash = hash_password(password)?;
+        sqlx::query("INSERT INTO users (id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&user.id)
+            .bind(&user.name)
+            .bind(&hash)
+            .bind(role.as_str())
+            .bind(user.created_at)
+            .execute(self.pool())
+            .await
+            .map_err(|err| {
+                if StoreError::is_unique_violation(&err) {
+                    StoreError::UserExists(name.to_owned())
+                } else {
+                    err.into()
+                }
+            })?;
+        Ok(user)
+    }
+
+    pub async fn find_user(&self, name: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The user, when `password` is theirs. Unknown names and wrong passwords look alike.
+    pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
+        let row = sqlx::query(
+            "SELECT id, name, role, created_at, password_hash FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let stored: String = row.try_get("password_hash")?;
+        let hash = PasswordHash::new(&stored).map_err(|err| StoreError::Hash(err.to_string()))?;
+        if Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+        {
+            Ok(Some(user_from_row(&row)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
+        let hash = hash_password(password)?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(&hash)
+            .bind(name)
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchUser(name.to_owned()));
+        }
+        Ok(())
+    }
+}

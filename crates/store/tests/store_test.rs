@@ -1,0 +1,190 @@
+//! The same checks on both backends: SQLite in a temporary directory, and a real PostgreSQL
+//! server this harness starts (Debian's `postgresql`) on loopback and stops afterwards.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use flotilla_store::{AuditOutcome, Backend, NewAuditEvent, Role, Store, StoreError};
+
+/// A throwaway PostgreSQL cluster owned by the `postgres` user, on a free loopback port.
+struct Postgres {
+    dir: PathBuf,
+    bin: PathBuf,
+    url: String,
+}
+
+impl Postgres {
+    fn start() -> Self {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect(
+                "PostgreSQL is not installed (apt-get install -y postgresql; make test does it)",
+            )
+            .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
+            .find(|bin| bin.join("initdb").exists())
+            .expect("no initdb under /usr/lib/postgresql");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = std::env::temp_dir().join(format!("flotilla-pg-{port}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create the cluster directory");
+        let as_postgres = |script: String| {
+            let status = Command::new("su")
+                .args(["postgres", "-s", "/bin/sh", "-c", &script])
+                .status()
+                .expect("run su");
+            assert!(status.success(), "`{script}` failed");
+        };
+        Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(&dir)
+            .status()
+            .expect("chown");
+        let data = dir.join("data");
+        as_postgres(format!(
+            "{}/initdb -D {} -A trust -U flotilla >/dev/null",
+            bin.display(),
+            data.display()
+        ));
+        as_postgres(format!(
+            "{}/pg_ctl -D {} -l {}/log -w -o \"-k {} -c listen_addresses=127.0.0.1 -p {port}\" start >/dev/null",
+            bin.display(),
+            data.display(),
+            dir.display(),
+            dir.display()
+        ));
+        Self {
+            url: format!("postgres://flotilla@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("su")
+            .args([
+                "postgres",
+                "-s",
+                "/bin/sh",
+                "-c",
+                &format!(
+                    "{}/pg_ctl -D {}/data -m immediate stop >/dev/null",
+                    self.bin.display(),
+                    self.dir.display()
+                ),
+            ])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
+    let store = Store::open(url).await.expect("open");
+    assert_eq!(store.backend(), backend);
+    assert_eq!(store.count_users().await.expect("count"), 0);
+
+    let admin = store
+        .add_user("alice", "correct horse", Role::Admin)
+        .await
+        .expect("add");
+    assert!(matches!(
+        store.add_user("alice", "other", Role::Viewer).await,
+        Err(StoreError::UserExists(name)) if name == "alice"
+    ));
+    assert_eq!(
+        store
+            .verify_password("alice", "correct horse")
+            .await
+            .expect("verify"),
+        Some(admin.clone())
+    );
+    assert_eq!(
+        store
+            .verify_password("alice", "wrong")
+            .await
+            .expect("verify"),
+        None
+    );
+    assert_eq!(
+        store
+            .verify_password("nobody", "correct horse")
+            .await
+            .expect("verify"),
+        None
+    );
+
+    let id = store
+        .audit_begin(&NewAuditEvent {
+            actor: "alice".into(),
+            client_addr: "127.0.0.1".into(),
+            action: "swarm.init".into(),
+            target: "unix:///run/x.sock".into(),
+            request: r#"{"advertise_addr":"10.0.0.1"}"#.into(),
+        })
+        .await
+        .expect("audit begin");
+    assert_eq!(
+        store.audit_events(10).await.expect("events")[0].outcome,
+        AuditOutcome::Pending
+    );
+    store
+        .audit_finish(&id, Err("engine said no".into()))
+        .await
+        .expect("audit finish");
+    drop(store);
+
+    // Everything is still there after the console restarts, migrations run again harmlessly.
+    let store = Store::open(url).await.expect("reopen");
+    assert_eq!(store.count_users().await.expect("count"), 1);
+    store
+        .set_password("alice", "new secret")
+        .await
+        .expect("reset");
+    assert!(store
+        .verify_password("alice", "new secret")
+        .await
+        .expect("verify")
+        .is_some());
+    assert!(matches!(
+        store.set_password("bob", "x").await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    let events = store.audit_events(10).await.expect("events");
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].id, id);
+    assert_eq!(events[0].outcome, AuditOutcome::Error);
+    assert_eq!(events[0].error.as_deref(), Some("engine said no"));
+    assert!(events[0].finished_at.is_some());
+}
+
+#[tokio::test]
+async fn sqlite_keeps_accounts_and_audit() {
+    let dir = std::env::temp_dir().join(format!("flotilla-store-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}", dir.join("flotilla.db").display());
+    accounts_and_audit_survive_a_reopen(&url, Backend::Sqlite).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn postgres_keeps_accounts_and_audit() {
+    let postgres = Postgres::start();
+    accounts_and_audit_survive_a_reopen(&postgres.url, Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_is_refused() {
+    assert!(matches!(
+        Store::open("mysql://x").await,
+        Err(StoreError::BadUrl(_))
+    ));
+    assert_eq!("operator".parse::<Role>().ok(), Some(Role::Operator));
+    assert!(matches!(
+        "root".parse::<Role>(),
+        Err(StoreError::BadRole(_))
+    ));
+    assert!(Role::Admin.allows(Role::Operator) && !Role::Viewer.allows(Role::Operator));
+}

@@ -1,0 +1,89 @@
+//! `flotilla serve`: the console's HTTP server.
+
+use std::sync::Arc;
+
+use app::engine::Engine;
+use app::{shell, App};
+use axum::routing::get;
+use axum::Router;
+use flotilla_engine::Endpoint;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use crate::ServeArgs;
+
+pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let endpoint = match &args.docker_host {
+        Some(host) if !host.trim().is_empty() => host.parse::<Endpoint>(),
+        _ => Endpoint::from_env(),
+    }
+    .map_err(|err| format!("DOCKER_HOST: {err}"))?;
+    // Opened at start so migrations run (and a bad DATABASE_URL fails) before serving.
+    let store = args.database.open().await?;
+    tracing::info!(backend = ?store.backend(), "database ready");
+    let site_pkg = args.site_root.join("pkg");
+    if !site_pkg.join("flotilla.js").exists() {
+        tracing::warn!(
+            "{} has no flotilla.js: the page will render but not hydrate (build with scripts/build-site.sh)",
+            site_pkg.display()
+        );
+    }
+
+    let leptos_options = LeptosOptions::builder()
+        .output_name("flotilla")
+        .site_root(args.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    let engine = Arc::new(Engine::new(endpoint.clone()));
+    let routes = generate_route_list(App);
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(
+            &leptos_options,
+            routes,
+            {
+                let engine = engine.clone();
+                move || provide_context(engine.clone())
+            },
+            {
+                let leptos_options = leptos_options.clone();
+                move || shell(leptos_options.clone())
+            },
+        )
+        .fallback(leptos_axum::file_and_error_handler(shell))
+        .with_state(leptos_options);
+
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
+    tracing::info!(
+        "serving the console on http://{} for the engine at {endpoint}",
+        args.addr
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|err| format!("server error: {err}"))
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {},
+            _ = terminate.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

@@ -1,0 +1,92 @@
+//! `flotilla user …`: account administration from the shell, for the first admin and for
+//! recovering a lost password. Passwords come from standard input, never from arguments
+//! (which other users can read in the process list).
+
+use std::io::BufRead;
+
+use clap::Subcommand;
+use flotilla_store::Role;
+
+use crate::DatabaseArgs;
+
+/// Shorter passwords are refused.
+const MIN_PASSWORD_LEN: usize = 8;
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        name: String,
+        /// admin, operator or viewer.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Set a new password (read from standard input).
+    ResetPassword {
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+fn read_password() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(format!(
+            "password: at least {MIN_PASSWORD_LEN} characters expected on standard input"
+        ));
+    }
+    Ok(password)
+}
+
+fn valid_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "user name `{name}`: use 1 to 64 letters, digits, '.', '_', '-' or '@'"
+        ))
+    }
+}
+
+pub async fn run(command: UserCommand) -> Result<(), String> {
+    match command {
+        UserCommand::Add {
+            name,
+            role,
+            database,
+        } => {
+            valid_name(&name)?;
+            let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
+            let password = read_password()?;
+            let store = database.open().await?;
+            store
+                .add_user(&name, &password, role)
+                .await
+                .map_err(|err| err.to_string())?;
+            println!("added {role} {name}");
+        }
+        UserCommand::ResetPassword { name, database } => {
+            let password = read_password()?;
+            let store = database.open().await?;
+            store
+                .set_password(&name, &password)
+                .await
+                .map_err(|err| err.to_string())?;
+            println!("password of {name} reset");
+        }
+    }
+    Ok(())
+}
