@@ -1,6 +1,7 @@
 //! The `flotilla` binary: serves the console.
 
 mod serve;
+mod token;
 mod user;
 
 use std::net::SocketAddr;
@@ -27,6 +28,9 @@ enum Command {
     /// Manage console users.
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
 }
 
 /// Where Flotilla keeps its data: SQLite under the data directory, or DATABASE_URL.
@@ -89,6 +93,7 @@ async fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Some(Command::Serve(args)) => serve::serve(args).await,
         Some(Command::User(command)) => user::run(command).await,
+        Some(Command::Token(command)) => token::run(command).await,
         None => serve::serve(cli.serve).await,
     };
     match result {

@@ -46,7 +46,7 @@ fn read_password() -> Result<String, String> {
     Ok(password)
 }
 
-fn valid_name(name: &str) -> Result<(), String> {
+pub fn valid_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name

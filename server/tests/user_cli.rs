@@ -30,7 +30,7 @@ fn stderr(output: &Output) -> String {
 }
 
 #[tokio::test]
-async fn an_admin_is_added_and_its_password_reset_from_the_shell() {
+async fn users_and_tokens_are_managed_from_the_shell() {
     let data_dir = std::env::temp_dir().join(format!("flotilla-user-cli-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data_dir);
 
@@ -123,6 +123,29 @@ async fn an_admin_is_added_and_its_password_reset_from_the_shell() {
         .await
         .expect("verify");
     assert_eq!(alice.map(|user| user.role), Some(Role::Admin));
+
+    let created = flotilla(
+        &data_dir,
+        &["token", "create", "deploy-bot", "--role", "operator"],
+        "",
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    let found = store
+        .find_token(&token)
+        .await
+        .expect("find")
+        .expect("the printed token works");
+    assert_eq!(found.role, Role::Operator);
+    let revoked = flotilla(&data_dir, &["token", "revoke", "deploy-bot"], "");
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    assert_eq!(store.find_token(&token).await.expect("find"), None);
+    let missing = flotilla(&data_dir, &["token", "revoke", "deploy-bot"], "");
+    assert!(
+        stderr(&missing).contains("no live token named `deploy-bot`"),
+        "{}",
+        stderr(&missing)
+    );
     drop(store);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

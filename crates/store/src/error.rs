@@ -12,6 +12,10 @@ pub enum StoreError {
     UserExists(String),
     #[error("no user named `{0}`")]
     NoSuchUser(String),
+    #[error("a token named `{0}` already exists")]
+    TokenExists(String),
+    #[error("no live token named `{0}`")]
+    NoSuchToken(String),
     #[error("`{0}` is not a role: use admin, operator or viewer")]
     BadRole(String),
     #[error("password hashing failed: {0}")]

@@ -4,6 +4,7 @@
 
 mod audit;
 mod error;
+mod tokens;
 mod users;
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use sqlx::AnyPool;
 
 pub use audit::{AuditEvent, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
+pub use tokens::ApiToken;
 pub use users::{Role, User};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -158,6 +158,41 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
     assert_eq!(events[0].outcome, AuditOutcome::Error);
     assert_eq!(events[0].error.as_deref(), Some("engine said no"));
     assert!(events[0].finished_at.is_some());
+
+    let token = store
+        .create_token("ci", Role::Operator)
+        .await
+        .expect("token");
+    assert!(token.starts_with("flt_") && token.len() > 60, "{token}");
+    assert!(matches!(
+        store.create_token("ci", Role::Viewer).await,
+        Err(StoreError::TokenExists(_))
+    ));
+    let found = store
+        .find_token(&token)
+        .await
+        .expect("find")
+        .expect("live token");
+    assert_eq!((found.name.as_str(), found.role), ("ci", Role::Operator));
+    assert_eq!(
+        store.find_token("flt_not-a-token").await.expect("find"),
+        None
+    );
+    store.revoke_token("ci").await.expect("revoke");
+    assert_eq!(
+        store.find_token(&token).await.expect("find"),
+        None,
+        "a revoked token is dead"
+    );
+    assert!(matches!(
+        store.revoke_token("ci").await,
+        Err(StoreError::NoSuchToken(_))
+    ));
+    let replacement = store
+        .create_token("ci", Role::Viewer)
+        .await
+        .expect("name free again");
+    assert_ne!(replacement, token);
 }
 
 #[tokio::test]

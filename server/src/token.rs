@@ -1,0 +1,55 @@
+//! `flotilla token …`: bearer tokens for automation (CI pipelines redeploying a stack).
+
+use clap::Subcommand;
+use flotilla_store::Role;
+
+use crate::DatabaseArgs;
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token and print it once; only its hash is kept.
+    Create {
+        name: String,
+        /// admin, operator or viewer.
+        #[arg(long)]
+        role: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Revoke a token by name.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+pub async fn run(command: TokenCommand) -> Result<(), String> {
+    match command {
+        TokenCommand::Create {
+            name,
+            role,
+            database,
+        } => {
+            crate::user::valid_name(&name)
+                .map_err(|err| err.replacen("user name", "token name", 1))?;
+            let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
+            let store = database.open().await?;
+            let token = store
+                .create_token(&name, role)
+                .await
+                .map_err(|err| err.to_string())?;
+            eprintln!("token {name} ({role}) created; it is shown only this once:");
+            println!("{token}");
+        }
+        TokenCommand::Revoke { name, database } => {
+            let store = database.open().await?;
+            store
+                .revoke_token(&name)
+                .await
+                .map_err(|err| err.to_string())?;
+            println!("token {name} revoked");
+        }
+    }
+    Ok(())
+}
