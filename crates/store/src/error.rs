@@ -29,7 +29,11 @@ impl StoreError {
         Self::Connect(err.to_string())
     }
 
-    pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+    /// `conflict` when `err` is a unique-constraint violation (the name is taken), else `err`.
+    pub(crate) fn on_conflict(conflict: Self) -> impl FnOnce(sqlx::Error) -> Self {
+        move |err| match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => conflict,
+            _ => err.into(),
+        }
     }
 }

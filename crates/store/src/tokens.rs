@@ -38,13 +38,7 @@ impl Store {
         .bind(now_millis())
         .execute(self.pool())
         .await
-        .map_err(|err| {
-            if StoreError::is_unique_violation(&err) {
-                StoreError::TokenExists(name.to_owned())
-            } else {
-                err.into()
-            }
-        })?;
+        .map_err(StoreError::on_conflict(StoreError::TokenExists(name.to_owned())))?;
         Ok(token)
     }
 

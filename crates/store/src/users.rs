@@ -101,13 +101,7 @@ impl Store {
             .bind(user.created_at)
             .execute(self.pool())
             .await
-            .map_err(|err| {
-                if StoreError::is_unique_violation(&err) {
-                    StoreError::UserExists(name.to_owned())
-                } else {
-                    err.into()
-                }
-            })?;
+            .map_err(StoreError::on_conflict(StoreError::UserExists(name.to_owned())))?;
         Ok(user)
     }
 
