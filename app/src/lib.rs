@@ -1,6 +1,7 @@
 //! What the operator sees: the shell, the routes and the pages, with the server functions
 //! each page calls living beside it.
 
+pub mod auth;
 pub mod overview;
 mod pages;
 
@@ -45,6 +46,8 @@ pub fn App() -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::home::HomePage/>
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage/>
+                    <Route path=StaticSegment("setup") view=pages::login::SetupPage/>
                 </Routes>
             </main>
         </Router>

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, startConsole, launchBrowser, eventually, artifacts } from './support.mjs';
+import { Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli, loginCookie } from './support.mjs';
 
 const sandbox = new Sandbox('flte2e', '10.218.0', 2);
 let console_;
@@ -34,6 +34,24 @@ async function tasksByNode() {
     [...card.querySelectorAll('li.task-running .task-name')].map((el) => el.textContent).sort(),
   ])));
 }
+
+test('first start asks for an admin, then shows the engine', async () => {
+  await createFirstAdmin(page, console_.url, 'admin', 'admin password');
+  assert.match(await page.textContent('#engine-message'), /is not part of a swarm/);
+});
+
+test('a viewer cannot initialise the swarm, even calling the server directly', async () => {
+  flotillaCli(console_.dataDir, ['user', 'add', 'vera', '--role', 'viewer'], 'viewer password\n');
+  const cookie = await loginCookie(console_.url, 'vera', 'viewer password');
+  const response = await fetch(`${console_.url}/api/swarm/init`, {
+    method: 'POST',
+    headers: { cookie, origin: console_.url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ advertise_addr: sandbox.address(1) }),
+  });
+  assert.equal(response.status, 403);
+  assert.match(await response.text(), /vera is a viewer; this needs admin/);
+  assert.equal(sandbox.docker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}').trim(), 'inactive');
+});
 
 test('an engine outside any swarm is explained, and the page initialises one', async () => {
   const response = await page.goto(console_.url, { waitUntil: 'networkidle' });
@@ -108,7 +126,7 @@ test('a console pointed at a worker says to use a manager', async () => {
   const atWorker = await startConsole(sandbox.socket(2));
   try {
     const other = await browser.newPage();
-    await other.goto(atWorker.url, { waitUntil: 'networkidle' });
+    await createFirstAdmin(other, atWorker.url, 'admin', 'admin password');
     assert.match(await other.textContent('#engine-message'), /node2\.sock is a swarm worker/);
     await other.close();
   } finally {
@@ -120,6 +138,7 @@ test('an engine that is down gives a clear message, not a 500', async () => {
   const down = await startConsole('unix:///run/flte2e/no-such-engine.sock');
   try {
     const other = await browser.newPage();
+    await createFirstAdmin(other, down.url, 'admin', 'admin password');
     const response = await other.goto(down.url, { waitUntil: 'networkidle' });
     assert.equal(response.status(), 200);
     assert.match(await other.textContent('#engine-message'),

@@ -46,9 +46,19 @@ async function freePort() {
   });
 }
 
+/** A fresh data directory for one console (its SQLite database lives there). */
+export function newDataDir() {
+  return mkdtempSync(join(tmpdir(), 'flotilla-e2e-'));
+}
+
+/** Runs `flotilla ARGS…` against `dataDir`, feeding `stdin`; returns its stdout. */
+export function flotillaCli(dataDir, args, stdin = '') {
+  return execFileSync(serverBin, args, { input: stdin, env: { ...process.env, FLOTILLA_DATA_DIR: dataDir } }).toString();
+}
+
 /** Starts the built console for `dockerHost`; resolves once /healthz answers. */
-export async function startConsole(dockerHost) {
-  const port = await freePort();
+export async function startConsole(dockerHost, { dataDir = newDataDir(), port: fixedPort } = {}) {
+  const port = fixedPort || await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(serverBin, [], {
     env: {
@@ -56,7 +66,7 @@ export async function startConsole(dockerHost) {
       DOCKER_HOST: dockerHost,
       FLOTILLA_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: siteRoot,
-      FLOTILLA_DATA_DIR: mkdtempSync(join(tmpdir(), 'flotilla-e2e-')),
+      FLOTILLA_DATA_DIR: dataDir,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -65,7 +75,7 @@ export async function startConsole(dockerHost) {
     if (child.exitCode !== null) throw new Error(`${serverBin} exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) {
-        return { url, stop: async () => { child.kill('SIGTERM'); await exited; } };
+        return { url, port, dataDir, stop: async () => { child.kill('SIGTERM'); await exited; } };
       }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));
@@ -93,4 +103,27 @@ export async function eventually(check, { timeoutMs = 90_000, intervalMs = 500 }
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
+}
+
+/** Fills and submits the first-start form that creates the admin; ends on the home page. */
+export async function createFirstAdmin(page, url, name, password) {
+  await page.goto(url, { waitUntil: 'networkidle' });
+  if (!page.url().endsWith('/setup')) throw new Error(`expected the setup page, got ${page.url()}`);
+  await page.fill('#setup-form input[name=name]', name);
+  await page.fill('#setup-form input[name=password]', password);
+  await page.fill('#setup-form input[name=confirm]', password);
+  await Promise.all([page.waitForURL(`${url}/`), page.click('#setup-form button[type=submit]')]);
+}
+
+/** Logs in through the API as a script would; returns the session cookie header value. */
+export async function loginCookie(url, name, password) {
+  const response = await fetch(`${url}/api/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ name, password }),
+  });
+  const cookie = response.headers.get('set-cookie');
+  if (!cookie) throw new Error(`login of ${name} failed: ${response.status} ${await response.text()}`);
+  return cookie.split(';')[0];
 }

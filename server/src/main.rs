@@ -1,6 +1,8 @@
 //! The `flotilla` binary: serves the console.
 
+mod guard;
 mod serve;
+mod sessions;
 mod token;
 mod user;
 
@@ -45,13 +47,14 @@ struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
-    async fn open(&self) -> Result<Store, String> {
+    /// The database URL: DATABASE_URL, else SQLite in the data directory (created if missing).
+    fn url(&self) -> Result<String, String> {
         match self
             .database_url
             .as_deref()
             .filter(|url| !url.trim().is_empty())
         {
-            Some(url) => Store::open(url).await,
+            Some(url) => Ok(url.to_owned()),
             None => {
                 std::fs::create_dir_all(&self.data_dir).map_err(|err| {
                     format!(
@@ -59,10 +62,18 @@ impl DatabaseArgs {
                         self.data_dir.display()
                     )
                 })?;
-                Store::open_in(&self.data_dir).await
+                Ok(format!(
+                    "sqlite://{}",
+                    self.data_dir.join("flotilla.db").display()
+                ))
             }
         }
-        .map_err(|err| err.to_string())
+    }
+
+    async fn open(&self) -> Result<Store, String> {
+        Store::open(&self.url()?)
+            .await
+            .map_err(|err| err.to_string())
     }
 }
 
@@ -79,6 +90,9 @@ struct ServeArgs {
     site_root: PathBuf,
     #[command(flatten)]
     database: DatabaseArgs,
+    /// Mark the session cookie Secure (set this when users reach the console over HTTPS).
+    #[arg(long, env = "FLOTILLA_SECURE_COOKIES")]
+    secure_cookies: bool,
 }
 
 #[tokio::main]

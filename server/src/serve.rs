@@ -1,7 +1,9 @@
 //! `flotilla serve`: the console's HTTP server.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use app::auth::ssr::LoginLimiter;
 use app::engine::Engine;
 use app::{shell, App};
 use axum::routing::get;
@@ -19,7 +21,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     .map_err(|err| format!("DOCKER_HOST: {err}"))?;
     // Opened at start so migrations run (and a bad DATABASE_URL fails) before serving.
-    let store = args.database.open().await?;
+    let database_url = args.database.url()?;
+    let store = Arc::new(args.database.open().await?);
     tracing::info!(backend = ?store.backend(), "database ready");
     let site_pkg = args.site_root.join("pkg");
     if !site_pkg.join("flotilla.js").exists() {
@@ -43,8 +46,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             &leptos_options,
             routes,
             {
-                let engine = engine.clone();
-                move || provide_context(engine.clone())
+                let (engine, store, limiter) = (
+                    engine.clone(),
+                    store.clone(),
+                    Arc::new(LoginLimiter::default()),
+                );
+                move || {
+                    provide_context(engine.clone());
+                    provide_context(store.clone());
+                    provide_context(limiter.clone());
+                }
             },
             {
                 let leptos_options = leptos_options.clone();
@@ -52,7 +63,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             },
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
-        .with_state(leptos_options);
+        .with_state(leptos_options)
+        .layer(axum::middleware::from_fn_with_state(
+            store.clone(),
+            crate::guard::guard,
+        ));
+    let app =
+        crate::sessions::with_sessions(app, &store, &database_url, args.secure_cookies).await?;
 
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
@@ -61,10 +78,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         "serving the console on http://{} for the engine at {endpoint}",
         args.addr
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| format!("server error: {err}"))
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|err| format!("server error: {err}"))
 }
 
 async fn shutdown_signal() {

@@ -20,12 +20,14 @@ mod ssr {
 
 /// Reads the swarm from the engine. Expected trouble (engine down, not a manager, no swarm)
 /// is a state the page explains, not an error.
-#[server]
+#[server(endpoint = "swarm/overview")]
 pub async fn get_overview() -> Result<OverviewState, ServerFnError> {
     use flotilla_engine::{EngineError, LocalSwarmState};
+    use flotilla_store::Role;
 
     use self::ssr::*;
 
+    crate::auth::ssr::require(Role::Viewer).await?;
     let engine = engine()?;
     let endpoint = engine.endpoint().to_string();
     // Engines answer "not a swarm manager" both outside a swarm and on a worker, so ask
@@ -83,14 +85,16 @@ pub async fn get_overview() -> Result<OverviewState, ServerFnError> {
 }
 
 /// `docker swarm init` on the console's engine, advertising `advertise_addr`.
-#[server]
+#[server(endpoint = "swarm/init")]
 pub async fn init_swarm(advertise_addr: String) -> Result<String, ServerFnError> {
     use flotilla_engine::SwarmInit;
+    use flotilla_store::Role;
 
     use self::ssr::*;
 
+    let principal = crate::auth::ssr::require(Role::Admin).await?;
     let address: std::net::IpAddr = advertise_addr.trim().parse().map_err(|_| {
-        ServerFnError::new(format!(
+        crate::auth::ssr::bad_input(format!(
             "advertise address: `{}` is not an IP address (for example 192.168.1.10)",
             advertise_addr.trim()
         ))
@@ -101,13 +105,27 @@ pub async fn init_swarm(advertise_addr: String) -> Result<String, ServerFnError>
         std::net::IpAddr::V4(v4) => format!("{v4}:2377"),
         std::net::IpAddr::V6(v6) => format!("[{v6}]:2377"),
     };
-    let node_id = client
-        .init_swarm(&SwarmInit {
-            advertise_addr: address.to_string(),
-            listen_addr,
-        })
-        .await
-        .map_err(ServerFnError::new)?;
+    let init = SwarmInit {
+        advertise_addr: address.to_string(),
+        listen_addr,
+    };
+    let request = serde_json::json!({
+        "advertise_addr": init.advertise_addr,
+        "listen_addr": init.listen_addr,
+    });
+    let node_id = crate::auth::ssr::audited(
+        &principal,
+        "swarm.init",
+        &engine.endpoint().to_string(),
+        request,
+        async {
+            client
+                .init_swarm(&init)
+                .await
+                .map_err(|err| err.to_string())
+        },
+    )
+    .await?;
     tracing::info!(%node_id, %address, "initialised a swarm");
     Ok(node_id)
 }
@@ -200,6 +218,7 @@ fn SwarmPanel(swarm: SwarmOverview, refreshes: RwSignal<u32>) -> impl IntoView {
             <div><span class="label">"Workers"</span><strong id="worker-count">{swarm.workers}</strong></div>
             <div><span class="label">"Engine"</span>{swarm.endpoint.clone()}" · API "{swarm.api_version.clone()}</div>
             <button class="refresh" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
+            <crate::pages::login::LogoutButton/>
         </section>
         <div class="toolbar">
             <input

@@ -1,0 +1,173 @@
+//! Who is asking, and may they. The server's guard (server/src/guard.rs) authenticates every
+//! request and leaves a [`ssr::Principal`] in it; server functions call [`ssr::require`]
+//! with the role their action needs, so hiding a button is never the only protection.
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::collections::HashMap;
+    use std::net::SocketAddr;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    use axum::extract::ConnectInfo;
+    use axum::http::StatusCode;
+    use axum::Extension;
+    use flotilla_store::{NewAuditEvent, Role, Store};
+    use leptos::prelude::*;
+    use leptos_axum::ResponseOptions;
+
+    /// Session key holding the logged-in user's name.
+    pub const SESSION_USER: &str = "user";
+
+    /// An authenticated caller: a user with a session, or an API token.
+    #[derive(Debug, Clone)]
+    pub struct Principal {
+        pub name: String,
+        pub role: Role,
+    }
+
+    fn fail(status: StatusCode, message: String) -> ServerFnError {
+        if let Some(response) = use_context::<ResponseOptions>() {
+            response.set_status(status);
+        }
+        ServerFnError::new(message)
+    }
+
+    pub fn store() -> Result<Arc<Store>, ServerFnError> {
+        use_context::<Arc<Store>>()
+            .ok_or_else(|| ServerFnError::new("the server was started without a store"))
+    }
+
+    /// The caller, as the guard authenticated them; 401 when nobody is logged in.
+    pub async fn principal() -> Result<Principal, ServerFnError> {
+        match leptos_axum::extract::<Extension<Principal>>().await {
+            Ok(Extension(principal)) => Ok(principal),
+            Err(_) => Err(fail(StatusCode::UNAUTHORIZED, "log in first".into())),
+        }
+    }
+
+    /// The caller if their role includes `needed`; 403 otherwise.
+    pub async fn require(needed: Role) -> Result<Principal, ServerFnError> {
+        let principal = principal().await?;
+        if principal.role.allows(needed) {
+            Ok(principal)
+        } else {
+            Err(fail(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "forbidden: {} is a {}; this needs {needed}",
+                    principal.name, principal.role
+                ),
+            ))
+        }
+    }
+
+    pub async fn client_addr() -> String {
+        leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+            .await
+            .map(|ConnectInfo(addr)| addr.ip().to_string())
+            .unwrap_or_else(|_| "unknown".into())
+    }
+
+    /// Runs a mutating action with its audit row written first (outcome pending) and
+    /// finished afterwards, so even a crash mid-action leaves a trace.
+    pub async fn audited<T, F>(
+        principal: &Principal,
+        action: &str,
+        target: &str,
+        request: serde_json::Value,
+        run: F,
+    ) -> Result<T, ServerFnError>
+    where
+        F: std::future::Future<Output = Result<T, String>>,
+    {
+        let store = store()?;
+        let id = store
+            .audit_begin(&NewAuditEvent {
+                actor: principal.name.clone(),
+                client_addr: client_addr().await,
+                action: action.to_owned(),
+                target: target.to_owned(),
+                request: request.to_string(),
+            })
+            .await
+            .map_err(|err| {
+                fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("audit log: {err}"),
+                )
+            })?;
+        let result = run.await;
+        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+        if let Err(err) = store.audit_finish(&id, outcome).await {
+            tracing::error!(%err, %id, "could not finish an audit row");
+        }
+        result.map_err(ServerFnError::new)
+    }
+
+    /// Failed logins counted per account and per client address over a sliding window.
+    #[derive(Debug, Default)]
+    pub struct LoginLimiter {
+        failures: Mutex<HashMap<String, Vec<Instant>>>,
+    }
+
+    const WINDOW: Duration = Duration::from_secs(15 * 60);
+    const PER_ACCOUNT: usize = 5;
+    const PER_CLIENT: usize = 20;
+
+    impl LoginLimiter {
+        fn keys(account: &str, client: &str) -> [(String, usize); 2] {
+            [
+                (format!("account:{account}"), PER_ACCOUNT),
+                (format!("client:{client}"), PER_CLIENT),
+            ]
+        }
+
+        /// Err with a message when either the account or the address has failed too often.
+        pub fn check(&self, account: &str, client: &str) -> Result<(), ServerFnError> {
+            let mut failures = self
+                .failures
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let now = Instant::now();
+            for (key, limit) in Self::keys(account, client) {
+                let recent = failures.entry(key).or_default();
+                recent.retain(|at| now.duration_since(*at) < WINDOW);
+                if recent.len() >= limit {
+                    return Err(fail(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too many failed logins for this account or address; try again in 15 minutes".into(),
+                    ));
+                }
+            }
+            Ok(())
+        }
+
+        pub fn failed(&self, account: &str, client: &str) {
+            let mut failures = self
+                .failures
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for (key, _) in Self::keys(account, client) {
+                failures.entry(key).or_default().push(Instant::now());
+            }
+        }
+
+        pub fn succeeded(&self, account: &str) {
+            let mut failures = self
+                .failures
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            failures.remove(&format!("account:{account}"));
+        }
+    }
+
+    /// 400-style error for a bad form field, naming it.
+    pub fn bad_input(message: String) -> ServerFnError {
+        fail(StatusCode::UNPROCESSABLE_ENTITY, message)
+    }
+
+    pub fn forbidden(message: String) -> ServerFnError {
+        fail(StatusCode::FORBIDDEN, message)
+    }
+}

@@ -1,0 +1,176 @@
+//! Logging in, logging out, and the one-time setup that creates the first admin.
+
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use std::sync::Arc;
+
+    pub use flotilla_store::Role;
+    pub use tower_sessions::Session;
+
+    pub use crate::auth::ssr::*;
+
+    /// Fewer characters are refused, here and in `flotilla user add`.
+    pub const MIN_PASSWORD_LEN: usize = 8;
+
+    pub async fn session() -> Result<Session, leptos::prelude::ServerFnError> {
+        leptos_axum::extract::<Session>()
+            .await
+            .map_err(|err| leptos::prelude::ServerFnError::new(format!("no session: {err}")))
+    }
+
+    /// Starts a session for `name` under a fresh ID, so an ID planted before login is useless.
+    pub async fn log_in(
+        session: &Session,
+        name: &str,
+    ) -> Result<(), leptos::prelude::ServerFnError> {
+        session
+            .cycle_id()
+            .await
+            .map_err(leptos::prelude::ServerFnError::new)?;
+        session
+            .insert(SESSION_USER, name.to_owned())
+            .await
+            .map_err(leptos::prelude::ServerFnError::new)
+    }
+}
+
+#[server(endpoint = "login")]
+pub async fn login(name: String, password: String) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+
+    let limiter =
+        use_context::<Arc<LoginLimiter>>().ok_or_else(|| ServerFnError::new("no login limiter"))?;
+    let client = client_addr().await;
+    limiter.check(&name, &client)?;
+    match store()?
+        .verify_password(&name, &password)
+        .await
+        .map_err(ServerFnError::new)?
+    {
+        Some(user) => {
+            limiter.succeeded(&name);
+            log_in(&session().await?, &user.name).await?;
+            tracing::info!(user = %user.name, %client, "logged in");
+            leptos_axum::redirect("/");
+            Ok(())
+        }
+        None => {
+            limiter.failed(&name, &client);
+            tracing::warn!(user = %name, %client, "failed login");
+            Err(forbidden("wrong user name or password".into()))
+        }
+    }
+}
+
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    use self::ssr::*;
+
+    session().await?.flush().await.map_err(ServerFnError::new)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// Creates the first admin; refused once any user exists.
+#[server(endpoint = "setup")]
+pub async fn setup(name: String, password: String, confirm: String) -> Result<(), ServerFnError> {
+    use self::ssr::*;
+
+    let store = store()?;
+    if store.count_users().await.map_err(ServerFnError::new)? > 0 {
+        return Err(forbidden(
+            "setup is done: an admin exists; log in instead".into(),
+        ));
+    }
+    let name = name.trim().to_owned();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
+    {
+        return Err(bad_input(format!(
+            "user name `{name}`: use letters, digits, '.', '_', '-' or '@'"
+        )));
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(bad_input(format!(
+            "password: at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    if password != confirm {
+        return Err(bad_input(
+            "confirm password: does not match the password".into(),
+        ));
+    }
+    store
+        .add_user(&name, &password, Role::Admin)
+        .await
+        .map_err(ServerFnError::new)?;
+    log_in(&session().await?, &name).await?;
+    tracing::info!(user = %name, "first admin created");
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+fn error_line<A>(action: ServerAction<A>) -> impl IntoView
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = ServerFnError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let value = action.value();
+    move || {
+        value
+            .get()
+            .and_then(Result::err)
+            .map(|err| view! { <p class="notice error" id="form-error">{err.to_string()}</p> })
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let login = ServerAction::<Login>::new();
+    view! {
+        <section class="panel auth">
+            <h1>"Log in"</h1>
+            <ActionForm action=login attr:class="stacked" attr:id="login-form">
+                <label>"User name" <input type="text" name="name" autocomplete="username" required/></label>
+                <label>"Password" <input type="password" name="password" autocomplete="current-password" required/></label>
+                <button type="submit">"Log in"</button>
+            </ActionForm>
+            {error_line(login)}
+        </section>
+    }
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let setup = ServerAction::<Setup>::new();
+    view! {
+        <section class="panel auth">
+            <h1>"Create the first admin"</h1>
+            <p>"Flotilla has no users yet. The account made here administers users, hosts and swarms."</p>
+            <ActionForm action=setup attr:class="stacked" attr:id="setup-form">
+                <label>"User name" <input type="text" name="name" autocomplete="username" required/></label>
+                <label>"Password" <input type="password" name="password" autocomplete="new-password" required/></label>
+                <label>"Confirm password" <input type="password" name="confirm" autocomplete="new-password" required/></label>
+                <button type="submit">"Create admin"</button>
+            </ActionForm>
+            {error_line(setup)}
+        </section>
+    }
+}
+
+#[component]
+pub fn LogoutButton() -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action=logout attr:class="logout">
+            <button type="submit" id="logout">"Log out"</button>
+        </ActionForm>
+    }
+}

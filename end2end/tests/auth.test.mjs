@@ -1,0 +1,115 @@
+// Nobody anonymous touches a swarm: what an anonymous caller, a cross-site form and a
+// password guesser get, and what survives a restart. No engine is needed for this.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startConsole, flotillaCli, loginCookie, newDataDir } from './support.mjs';
+
+const noEngine = 'unix:///run/flotilla-auth-test-no-engine.sock';
+let console_;
+let url;
+
+const get = (path, headers = {}) => fetch(`${url}${path}`, { redirect: 'manual', headers });
+const post = (path, body = {}, headers = {}) => fetch(`${url}${path}`, {
+  method: 'POST',
+  redirect: 'manual',
+  headers: { origin: url, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+  body: new URLSearchParams(body),
+});
+
+// Every page and server function the console has; the crawl must cover each.
+const pages = ['/', '/login', '/setup', '/no-such-page'];
+const serverFunctions = ['/api/swarm/overview', '/api/swarm/init', '/api/logout'];
+
+before(async () => {
+  console_ = await startConsole(noEngine, { dataDir: newDataDir() });
+  url = console_.url;
+});
+
+after(async () => { await console_?.stop(); });
+
+test('before the first admin exists, everything leads to setup', async () => {
+  for (const path of ['/', '/login', '/no-such-page']) {
+    const response = await get(path);
+    assert.equal(response.status, 303, path);
+    assert.equal(response.headers.get('location'), '/setup', path);
+  }
+  assert.equal((await get('/setup')).status, 200);
+  for (const path of serverFunctions) assert.equal((await post(path)).status, 401, path);
+});
+
+test('setup creates the admin once, and only from our own pages', async () => {
+  const form = { name: 'root', password: 'root password', confirm: 'root password' };
+  const crossSite = await post('/api/setup', form, { origin: 'http://evil.example' });
+  assert.equal(crossSite.status, 403);
+  const short = await post('/api/setup', { ...form, password: 'short', confirm: 'short' });
+  assert.equal(short.status, 422);
+  assert.match(await short.text(), /password: at least 8 characters/);
+  const created = await post('/api/setup', form);
+  assert.ok(created.status < 400, `setup answered ${created.status}`);
+  const again = await post('/api/setup', { ...form, name: 'mallory' });
+  assert.equal(again.status, 403);
+  assert.equal((await get('/setup')).status, 303);
+});
+
+test('an anonymous crawl of every route gets 401 or the login page', async () => {
+  for (const path of ['/', '/setup', '/no-such-page']) {
+    const response = await get(path);
+    assert.equal(response.status, 303, path);
+    assert.equal(response.headers.get('location'), '/login', path);
+  }
+  assert.equal((await get('/login')).status, 200);
+  assert.equal((await get('/healthz')).status, 200);
+  assert.equal((await get('/pkg/flotilla.js')).status, 200);
+  for (const path of serverFunctions) assert.equal((await post(path)).status, 401, path);
+  const forged = await post('/api/swarm/overview', {}, { cookie: 'flotilla_session=forged' });
+  assert.equal(forged.status, 401);
+  const badToken = await post('/api/swarm/overview', {}, { authorization: 'Bearer flt_nope' });
+  assert.equal(badToken.status, 401);
+});
+
+test('the session cookie is HttpOnly and SameSite=Lax, and a cross-site login is refused', async () => {
+  const crossSite = await post('/api/login', { name: 'root', password: 'root password' }, { origin: 'http://evil.example' });
+  assert.equal(crossSite.status, 403);
+  assert.equal(crossSite.headers.get('set-cookie'), null);
+  const response = await post('/api/login', { name: 'root', password: 'root password' });
+  const cookie = response.headers.get('set-cookie');
+  assert.match(cookie, /^flotilla_session=/);
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Lax/);
+  assert.doesNotMatch(cookie, /Secure/, 'plain HTTP on loopback: Secure only when configured');
+});
+
+test('a bearer token acts with its role and dies when revoked', async () => {
+  const token = flotillaCli(console_.dataDir, ['token', 'create', 'reader', '--role', 'viewer']).trim();
+  const read = await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}`, origin: '' });
+  assert.equal(read.status, 200);
+  const write = await post('/api/swarm/init', { advertise_addr: '127.0.0.1' }, { authorization: `Bearer ${token}` });
+  assert.equal(write.status, 403);
+  flotillaCli(console_.dataDir, ['token', 'revoke', 'reader']);
+  assert.equal((await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}` })).status, 401);
+});
+
+test('ten wrong passwords lock the account for a while', async () => {
+  flotillaCli(console_.dataDir, ['user', 'add', 'guessme', '--role', 'viewer'], 'the real password\n');
+  const statuses = [];
+  for (let i = 0; i < 10; i++) {
+    statuses.push((await post('/api/login', { name: 'guessme', password: `guess ${i}` })).status);
+  }
+  assert.deepEqual(statuses.slice(0, 5), [403, 403, 403, 403, 403]);
+  assert.deepEqual(statuses.slice(5), [429, 429, 429, 429, 429]);
+  const right = await post('/api/login', { name: 'guessme', password: 'the real password' });
+  assert.equal(right.status, 429, 'even the right password waits out the lock');
+  assert.match(await right.text(), /too many failed logins/);
+});
+
+test('sessions and users survive a restart; logout ends the session', async () => {
+  const cookie = await loginCookie(url, 'root', 'root password');
+  assert.equal((await get('/', { cookie })).status, 200);
+  await console_.stop();
+  console_ = await startConsole(noEngine, { dataDir: console_.dataDir, port: console_.port });
+  assert.equal((await get('/', { cookie })).status, 200, 'the session outlived the restart');
+  assert.ok((await post('/api/logout', {}, { cookie })).status < 400);
+  const after = await get('/', { cookie });
+  assert.equal(after.status, 303);
+  assert.equal(after.headers.get('location'), '/login');
+});
