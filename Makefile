@@ -34,11 +34,13 @@ test:
 	$(MAKE) --no-print-directory e2e
 
 lint:
+	scripts/claim-target.sh
 	cargo fmt --all --check
 	cargo clippy $(SERVER_PACKAGES) --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 unit-test:
+	scripts/claim-target.sh
 	cargo test $(SERVER_PACKAGES)
 
 e2e:

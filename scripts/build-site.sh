@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+scripts/claim-target.sh
 
 mode=release
 [ "${1:-}" = "--debug" ] && mode=debug

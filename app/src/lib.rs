@@ -42,11 +42,13 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"Flotilla"</a>
                 <span class="tagline">"a console for Docker Swarm"</span>
+                <nav><a href="/">"Swarm"</a><a href="/audit">"Audit log"</a></nav>
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::home::HomePage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>
+                    <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                     <Route path=StaticSegment("setup") view=pages::login::SetupPage/>
                 </Routes>
             </main>

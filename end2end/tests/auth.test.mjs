@@ -17,8 +17,8 @@ const post = (path, body = {}, headers = {}) => fetch(`${url}${path}`, {
 });
 
 // Every page and server function the console has; the crawl must cover each.
-const pages = ['/', '/login', '/setup', '/no-such-page'];
-const serverFunctions = ['/api/swarm/overview', '/api/swarm/init', '/api/logout'];
+const pages = ['/', '/login', '/setup', '/audit', '/no-such-page'];
+const serverFunctions = ['/api/swarm/overview', '/api/swarm/init', '/api/audit/list', '/api/logout'];
 
 before(async () => {
   console_ = await startConsole(noEngine, { dataDir: newDataDir() });
@@ -28,7 +28,7 @@ before(async () => {
 after(async () => { await console_?.stop(); });
 
 test('before the first admin exists, everything leads to setup', async () => {
-  for (const path of ['/', '/login', '/no-such-page']) {
+  for (const path of pages.filter((p) => p !== '/setup')) {
     const response = await get(path);
     assert.equal(response.status, 303, path);
     assert.equal(response.headers.get('location'), '/setup', path);
@@ -52,7 +52,7 @@ test('setup creates the admin once, and only from our own pages', async () => {
 });
 
 test('an anonymous crawl of every route gets 401 or the login page', async () => {
-  for (const path of ['/', '/setup', '/no-such-page']) {
+  for (const path of pages.filter((p) => p !== '/login')) {
     const response = await get(path);
     assert.equal(response.status, 303, path);
     assert.equal(response.headers.get('location'), '/login', path);
@@ -85,6 +85,8 @@ test('a bearer token acts with its role and dies when revoked', async () => {
   assert.equal(read.status, 200);
   const write = await post('/api/swarm/init', { advertise_addr: '127.0.0.1' }, { authorization: `Bearer ${token}` });
   assert.equal(write.status, 403);
+  const audit = await post('/api/audit/list', { actor: '', action: '', outcome: '' }, { authorization: `Bearer ${token}` });
+  assert.equal(audit.status, 403, 'the audit log is for admins');
   flotillaCli(console_.dataDir, ['token', 'revoke', 'reader']);
   assert.equal((await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}` })).status, 401);
 });

@@ -72,6 +72,22 @@ test('an engine outside any swarm is explained, and the page initialises one', a
   assert.equal(sandbox.docker(1, 'info', '--format', '{{.Swarm.LocalNodeState}}').trim(), 'active');
 });
 
+test('the swarm init is in the audit log, with who, from where and how it ended', async () => {
+  await page.goto(`${console_.url}/audit`, { waitUntil: 'networkidle' });
+  const rows = await page.$$eval('tr.audit-row', (trs) => trs.map((tr) => tr.textContent));
+  assert.equal(rows.length, 1, 'refused attempts (viewer, bad address) never reached the engine');
+  assert.match(rows[0], /admin/);
+  assert.match(rows[0], /127\.0\.0\.1/);
+  assert.match(rows[0], /swarm\.init/);
+  assert.match(rows[0], new RegExp(`"advertise_addr":"${sandbox.address(1).replaceAll('.', '\\.')}"`));
+  assert.match(rows[0], /ok$/);
+  await eventually(async () => {
+    await page.selectOption('select[name=outcome]', 'error');
+    await page.waitForSelector('#audit-empty', { timeout: 2_000 });
+  }, { timeoutMs: 15_000 });
+  await page.screenshot({ path: join(artifacts, 'audit.png'), fullPage: true });
+});
+
 test('the page shows both nodes and where every task of the service runs', async () => {
   sandbox.formSwarm();
   sandbox.docker(1, 'service', 'create', '--detach', '--name', 'web', '--replicas', '3',

@@ -12,7 +12,7 @@ pub enum AuditOutcome {
 }
 
 impl AuditOutcome {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
             Self::Ok => "ok",
@@ -20,13 +20,23 @@ impl AuditOutcome {
         }
     }
 
-    fn parse(text: &str) -> Self {
+    pub fn parse(text: &str) -> Self {
         match text {
             "ok" => Self::Ok,
             "error" => Self::Error,
             _ => Self::Pending,
         }
     }
+}
+
+/// Which audit events to list; empty fields match everything.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<AuditOutcome>,
+    /// At most this many, newest first (0 means 100).
+    pub limit: i64,
 }
 
 /// What is about to happen: who, from where, to what, with which (redacted) request.
@@ -95,13 +105,18 @@ impl Store {
         Ok(())
     }
 
-    /// The newest `limit` events, newest first.
-    pub async fn audit_events(&self, limit: i64) -> Result<Vec<AuditEvent>> {
+    /// The newest events that match `filter`, newest first.
+    pub async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, client_addr, action, target, request, outcome, error, finished_at \
-             FROM audit_events ORDER BY at DESC, id LIMIT $1",
+             FROM audit_events \
+             WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR outcome = $3) \
+             ORDER BY at DESC, id LIMIT $4",
         )
-        .bind(limit)
+        .bind(filter.actor.clone().unwrap_or_default())
+        .bind(filter.action.clone().unwrap_or_default())
+        .bind(filter.outcome.map(AuditOutcome::as_str).unwrap_or_default())
+        .bind(if filter.limit > 0 { filter.limit } else { 100 })
         .fetch_all(self.pool())
         .await?;
         rows.iter()

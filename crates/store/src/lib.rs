@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::AnyPool;
 
-pub use audit::{AuditEvent, AuditOutcome, NewAuditEvent};
+pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use tokens::ApiToken;
 pub use users::{Role, User};

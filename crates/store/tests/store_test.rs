@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use flotilla_store::{AuditOutcome, Backend, NewAuditEvent, Role, Store, StoreError};
+use flotilla_store::{AuditFilter, AuditOutcome, Backend, NewAuditEvent, Role, Store, StoreError};
 
 /// A throwaway PostgreSQL cluster owned by the `postgres` user, on a free loopback port.
 struct Postgres {
@@ -127,7 +127,11 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
         .await
         .expect("audit begin");
     assert_eq!(
-        store.audit_events(10).await.expect("events")[0].outcome,
+        store
+            .audit_events(&AuditFilter::default())
+            .await
+            .expect("events")[0]
+            .outcome,
         AuditOutcome::Pending
     );
     store
@@ -152,12 +156,38 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
         store.set_password("bob", "x").await,
         Err(StoreError::NoSuchUser(_))
     ));
-    let events = store.audit_events(10).await.expect("events");
+    let events = store
+        .audit_events(&AuditFilter::default())
+        .await
+        .expect("events");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].id, id);
     assert_eq!(events[0].outcome, AuditOutcome::Error);
     assert_eq!(events[0].error.as_deref(), Some("engine said no"));
     assert!(events[0].finished_at.is_some());
+    let by = |actor: &str, outcome| AuditFilter {
+        actor: Some(actor.into()),
+        outcome,
+        ..AuditFilter::default()
+    };
+    assert_eq!(
+        store
+            .audit_events(&by("alice", Some(AuditOutcome::Error)))
+            .await
+            .expect("filter")
+            .len(),
+        1
+    );
+    assert!(store
+        .audit_events(&by("alice", Some(AuditOutcome::Ok)))
+        .await
+        .expect("filter")
+        .is_empty());
+    assert!(store
+        .audit_events(&by("bob", None))
+        .await
+        .expect("filter")
+        .is_empty());
 
     let token = store
         .create_token("ci", Role::Operator)
