@@ -1,12 +1,16 @@
 // Nobody anonymous touches a swarm: what an anonymous caller, a cross-site form and a
 // password guesser get, and what survives a restart. No engine is needed for this.
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startConsole, flotillaCli, loginCookie, newDataDir } from './support.mjs';
+import { startConsole, flotillaCli, loginCookie, newDataDir, startPostgres } from './support.mjs';
 
 const noEngine = 'unix:///run/flotilla-auth-test-no-engine.sock';
+
+// The same suite on both backends: SQLite (the default) and a real PostgreSQL server.
+for (const backend of ['sqlite', 'postgres']) describe(`accounts on ${backend}`, () => {
 let console_;
 let url;
+let postgres;
 
 const get = (path, headers = {}) => fetch(`${url}${path}`, { redirect: 'manual', headers });
 const post = (path, body = {}, headers = {}) => fetch(`${url}${path}`, {
@@ -21,11 +25,15 @@ const pages = ['/', '/login', '/setup', '/audit', '/no-such-page'];
 const serverFunctions = ['/api/swarm/overview', '/api/swarm/init', '/api/audit/list', '/api/logout'];
 
 before(async () => {
-  console_ = await startConsole(noEngine, { dataDir: newDataDir() });
+  if (backend === 'postgres') postgres = await startPostgres();
+  console_ = await startConsole(noEngine, { dataDir: newDataDir(), databaseUrl: postgres?.url ?? '' });
   url = console_.url;
 });
 
-after(async () => { await console_?.stop(); });
+after(async () => {
+  await console_?.stop();
+  postgres?.stop();
+});
 
 test('before the first admin exists, everything leads to setup', async () => {
   for (const path of pages.filter((p) => p !== '/setup')) {
@@ -80,19 +88,19 @@ test('the session cookie is HttpOnly and SameSite=Lax, and a cross-site login is
 });
 
 test('a bearer token acts with its role and dies when revoked', async () => {
-  const token = flotillaCli(console_.dataDir, ['token', 'create', 'reader', '--role', 'viewer']).trim();
+  const token = flotillaCli(console_, ['token', 'create', 'reader', '--role', 'viewer']).trim();
   const read = await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}`, origin: '' });
   assert.equal(read.status, 200);
   const write = await post('/api/swarm/init', { advertise_addr: '127.0.0.1' }, { authorization: `Bearer ${token}` });
   assert.equal(write.status, 403);
   const audit = await post('/api/audit/list', { actor: '', action: '', outcome: '' }, { authorization: `Bearer ${token}` });
   assert.equal(audit.status, 403, 'the audit log is for admins');
-  flotillaCli(console_.dataDir, ['token', 'revoke', 'reader']);
+  flotillaCli(console_, ['token', 'revoke', 'reader']);
   assert.equal((await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}` })).status, 401);
 });
 
 test('ten wrong passwords lock the account for a while', async () => {
-  flotillaCli(console_.dataDir, ['user', 'add', 'guessme', '--role', 'viewer'], 'the real password\n');
+  flotillaCli(console_, ['user', 'add', 'guessme', '--role', 'viewer'], 'the real password\n');
   const statuses = [];
   for (let i = 0; i < 10; i++) {
     statuses.push((await post('/api/login', { name: 'guessme', password: `guess ${i}` })).status);
@@ -108,10 +116,11 @@ test('sessions and users survive a restart; logout ends the session', async () =
   const cookie = await loginCookie(url, 'root', 'root password');
   assert.equal((await get('/', { cookie })).status, 200);
   await console_.stop();
-  console_ = await startConsole(noEngine, { dataDir: console_.dataDir, port: console_.port });
+  console_ = await startConsole(noEngine, { dataDir: console_.dataDir, port: console_.port, databaseUrl: console_.databaseUrl });
   assert.equal((await get('/', { cookie })).status, 200, 'the session outlived the restart');
   assert.ok((await post('/api/logout', {}, { cookie })).status < 400);
   const after = await get('/', { cookie });
   assert.equal(after.status, 303);
   assert.equal(after.headers.get('location'), '/login');
+});
 });

@@ -1,7 +1,7 @@
 // Shared pieces of the browser tests: a sandbox of Docker hosts, the built console, Chromium.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, existsSync, chownSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,13 +51,36 @@ export function newDataDir() {
   return mkdtempSync(join(tmpdir(), 'flotilla-e2e-'));
 }
 
-/** Runs `flotilla ARGS…` against `dataDir`, feeding `stdin`; returns its stdout. */
-export function flotillaCli(dataDir, args, stdin = '') {
-  return execFileSync(serverBin, args, { input: stdin, env: { ...process.env, FLOTILLA_DATA_DIR: dataDir } }).toString();
+/** Runs `flotilla ARGS…` on the database of a started console, feeding `stdin`; returns stdout. */
+export function flotillaCli(console_, args, stdin = '') {
+  const env = { ...process.env, FLOTILLA_DATA_DIR: console_.dataDir, DATABASE_URL: console_.databaseUrl };
+  return execFileSync(serverBin, args, { input: stdin, env }).toString();
+}
+
+/** A throwaway PostgreSQL cluster (Debian's postgresql) on a free loopback port. */
+export async function startPostgres() {
+  const root = '/usr/lib/postgresql';
+  const bin = readdirSync(root).map((v) => join(root, v, 'bin')).find((b) => existsSync(join(b, 'initdb')));
+  if (!bin) throw new Error('PostgreSQL is not installed (apt-get install -y postgresql; make test does it)');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-pg-'));
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+  chownSync(dir, uid, gid);
+  const asPostgres = (script) => execFileSync('su', ['postgres', '-s', '/bin/sh', '-c', script], { stdio: 'inherit' });
+  asPostgres(`${bin}/initdb -D ${dir}/data -A trust -U flotilla >/dev/null`);
+  asPostgres(`${bin}/pg_ctl -D ${dir}/data -l ${dir}/log -w -o "-k ${dir} -c listen_addresses=127.0.0.1 -p ${port}" start >/dev/null`);
+  return {
+    url: `postgres://flotilla@127.0.0.1:${port}/postgres`,
+    stop() {
+      asPostgres(`${bin}/pg_ctl -D ${dir}/data -m immediate stop >/dev/null`);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Starts the built console for `dockerHost`; resolves once /healthz answers. */
-export async function startConsole(dockerHost, { dataDir = newDataDir(), port: fixedPort } = {}) {
+export async function startConsole(dockerHost, { dataDir = newDataDir(), port: fixedPort, databaseUrl = '' } = {}) {
   const port = fixedPort || await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(serverBin, [], {
@@ -67,6 +90,7 @@ export async function startConsole(dockerHost, { dataDir = newDataDir(), port: f
       FLOTILLA_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: siteRoot,
       FLOTILLA_DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrl,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -75,7 +99,7 @@ export async function startConsole(dockerHost, { dataDir = newDataDir(), port: f
     if (child.exitCode !== null) throw new Error(`${serverBin} exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) {
-        return { url, port, dataDir, stop: async () => { child.kill('SIGTERM'); await exited; } };
+        return { url, port, dataDir, databaseUrl, stop: async () => { child.kill('SIGTERM'); await exited; } };
       }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));

@@ -1,5 +1,6 @@
 //! The `flotilla` binary: serves the console.
 
+mod audit;
 mod guard;
 mod serve;
 mod sessions;
@@ -98,6 +99,8 @@ struct ServeArgs {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
+        // Logs go to stderr so command output (a new token) stays clean on stdout.
+        .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn".into()),

@@ -3,6 +3,7 @@
 use clap::Subcommand;
 use flotilla_store::Role;
 
+use crate::audit::audited;
 use crate::DatabaseArgs;
 
 #[derive(Debug, Subcommand)]
@@ -35,19 +36,29 @@ pub async fn run(command: TokenCommand) -> Result<(), String> {
                 .map_err(|err| err.replacen("user name", "token name", 1))?;
             let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
             let store = database.open().await?;
-            let token = store
-                .create_token(&name, role)
-                .await
-                .map_err(|err| err.to_string())?;
+            let request = serde_json::json!({ "name": name, "role": role.as_str() });
+            let token = audited(
+                &store,
+                "token.create",
+                &name,
+                request,
+                store.create_token(&name, role),
+            )
+            .await?;
             eprintln!("token {name} ({role}) created; it is shown only this once:");
             println!("{token}");
         }
         TokenCommand::Revoke { name, database } => {
             let store = database.open().await?;
-            store
-                .revoke_token(&name)
-                .await
-                .map_err(|err| err.to_string())?;
+            let request = serde_json::json!({ "name": name });
+            audited(
+                &store,
+                "token.revoke",
+                &name,
+                request,
+                store.revoke_token(&name),
+            )
+            .await?;
             println!("token {name} revoked");
         }
     }

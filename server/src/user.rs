@@ -7,6 +7,7 @@ use std::io::BufRead;
 use clap::Subcommand;
 use flotilla_store::Role;
 
+use crate::audit::audited;
 use crate::DatabaseArgs;
 
 /// Shorter passwords are refused.
@@ -72,19 +73,30 @@ pub async fn run(command: UserCommand) -> Result<(), String> {
             let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
             let password = read_password()?;
             let store = database.open().await?;
-            store
-                .add_user(&name, &password, role)
-                .await
-                .map_err(|err| err.to_string())?;
+            let request = serde_json::json!({ "name": name, "role": role.as_str() });
+            audited(
+                &store,
+                "user.add",
+                &name,
+                request,
+                store.add_user(&name, &password, role),
+            )
+            .await?;
             println!("added {role} {name}");
         }
         UserCommand::ResetPassword { name, database } => {
             let password = read_password()?;
             let store = database.open().await?;
-            store
-                .set_password(&name, &password)
-                .await
-                .map_err(|err| err.to_string())?;
+            // The password itself never reaches the audit log.
+            let request = serde_json::json!({ "name": name });
+            audited(
+                &store,
+                "user.reset-password",
+                &name,
+                request,
+                store.set_password(&name, &password),
+            )
+            .await?;
             println!("password of {name} reset");
         }
     }

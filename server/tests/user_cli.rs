@@ -146,6 +146,34 @@ async fn users_and_tokens_are_managed_from_the_shell() {
         "{}",
         stderr(&missing)
     );
+
+    // Every command that changed something, and every refused one that reached the store,
+    // is in the audit log; no password is.
+    let events = store
+        .audit_events(&flotilla_store::AuditFilter::default())
+        .await
+        .expect("audit");
+    let mut actions: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.action.clone(), format!("{:?}", e.outcome)))
+        .collect();
+    actions.sort();
+    assert_eq!(
+        actions,
+        [
+            ("token.create", "Ok"),
+            ("token.revoke", "Error"),
+            ("token.revoke", "Ok"),
+            ("user.add", "Error"),
+            ("user.add", "Ok"),
+            ("user.reset-password", "Error"),
+            ("user.reset-password", "Ok"),
+        ]
+        .map(|(a, o)| (a.to_owned(), o.to_owned()))
+    );
+    assert!(events
+        .iter()
+        .all(|e| !e.request.contains("secret") && e.actor.starts_with("cli:")));
     drop(store);
     let _ = std::fs::remove_dir_all(&data_dir);
 }

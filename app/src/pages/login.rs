@@ -104,10 +104,24 @@ pub async fn setup(name: String, password: String, confirm: String) -> Result<()
             "confirm password: does not match the password".into(),
         ));
     }
-    store
-        .add_user(&name, &password, Role::Admin)
-        .await
-        .map_err(ServerFnError::new)?;
+    let first_admin = Principal {
+        name: name.clone(),
+        role: Role::Admin,
+    };
+    audited(
+        &first_admin,
+        "user.setup",
+        &name,
+        serde_json::json!({ "name": name, "role": "admin" }),
+        async {
+            store
+                .add_first_admin(&name, &password)
+                .await
+                .map(drop)
+                .map_err(|err| err.to_string())
+        },
+    )
+    .await?;
     log_in(&session().await?, &name).await?;
     tracing::info!(user = %name, "first admin created");
     leptos_axum::redirect("/");

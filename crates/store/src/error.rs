@@ -10,6 +10,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("a user named `{0}` already exists")]
     UserExists(String),
+    #[error("setup is done: an admin exists; log in instead")]
+    SetupDone,
     #[error("no user named `{0}`")]
     NoSuchUser(String),
     #[error("a token named `{0}` already exists")]

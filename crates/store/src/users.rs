@@ -86,6 +86,22 @@ impl Store {
 
     /// Adds a user with an argon2 hash of `password`.
     pub async fn add_user(&self, name: &str, password: &str, role: Role) -> Result<User> {
+        self.insert_user(name, password, role, false).await
+    }
+
+    /// Adds the first admin, atomically refusing when any user exists (two setup forms
+    /// submitted at once make one admin, not two).
+    pub async fn add_first_admin(&self, name: &str, password: &str) -> Result<User> {
+        self.insert_user(name, password, Role::Admin, true).await
+    }
+
+    async fn insert_user(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+        only_if_none: bool,
+    ) -> Result<User> {
         let user = User {
             id: new_id(),
             name: name.to_owned(),
@@ -93,7 +109,13 @@ impl Store {
             created_at: now_millis(),
         };
         let hash = hash_password(password)?;
-        sqlx::query("INSERT INTO users (id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+        let sql = if only_if_none {
+            "INSERT INTO users (id, name, password_hash, role, created_at) \
+             SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM users)"
+        } else {
+            "INSERT INTO users (id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)"
+        };
+        let done = sqlx::query(sql)
             .bind(&user.id)
             .bind(&user.name)
             .bind(&hash)
@@ -101,7 +123,12 @@ impl Store {
             .bind(user.created_at)
             .execute(self.pool())
             .await
-            .map_err(StoreError::on_conflict(StoreError::UserExists(name.to_owned())))?;
+            .map_err(StoreError::on_conflict(StoreError::UserExists(
+                name.to_owned(),
+            )))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::SetupDone);
+        }
         Ok(user)
     }
 

@@ -1,0 +1,33 @@
+//! Admin commands are mutating actions too: they go in the audit log like the UI's.
+
+use flotilla_store::{NewAuditEvent, Store, StoreError};
+
+/// Runs `action` with a pending audit row written first and its outcome recorded after.
+pub async fn audited<T>(
+    store: &Store,
+    action: &str,
+    target: &str,
+    request: serde_json::Value,
+    run: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<T, String> {
+    let actor = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    let id = store
+        .audit_begin(&NewAuditEvent {
+            actor: format!("cli:{actor}"),
+            client_addr: "local".into(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            request: request.to_string(),
+        })
+        .await
+        .map_err(|err| format!("audit log: {err}"))?;
+    let result = run.await.map_err(|err| err.to_string());
+    let outcome = result.as_ref().map(drop).map_err(Clone::clone);
+    store
+        .audit_finish(&id, outcome)
+        .await
+        .map_err(|err| format!("audit log: {err}"))?;
+    result
+}
