@@ -2,6 +2,7 @@
 //! cookie or bearer token) and hand the caller to the handlers. Anonymous callers reach only
 //! the login and setup pages, static assets and /healthz.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use app::auth::ssr::{Principal, SESSION_USER};
@@ -11,6 +12,31 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use flotilla_store::Store;
 use tower_sessions::Session;
+
+/// The guard's state: the store, and whether setup is done — remembered once true (users
+/// are never all removed), so the hot path stops counting users after the first admin.
+pub struct Gate {
+    store: Arc<Store>,
+    setup_done: AtomicBool,
+}
+
+impl Gate {
+    pub fn new(store: Arc<Store>) -> Self {
+        Self {
+            store,
+            setup_done: AtomicBool::new(false),
+        }
+    }
+
+    async fn setup_done(&self) -> Result<bool, flotilla_store::StoreError> {
+        if self.setup_done.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let done = self.store.count_users().await? > 0;
+        self.setup_done.store(done, Ordering::Relaxed);
+        Ok(done)
+    }
+}
 
 /// Paths anyone may reach. Setup is further limited to while no user exists.
 fn is_public(path: &str) -> bool {
@@ -83,7 +109,7 @@ async fn authenticate(
 }
 
 pub async fn guard(
-    State(store): State<Arc<Store>>,
+    State(gate): State<Arc<Gate>>,
     session: Session,
     mut request: Request,
     next: Next,
@@ -97,16 +123,16 @@ pub async fn guard(
     if !safe && bearer(headers).is_none() && !same_origin(headers) {
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
-    let principal = match authenticate(&store, &session, headers).await {
+    let principal = match authenticate(&gate.store, &session, headers).await {
         Ok(principal) => principal,
         Err(response) => return response,
     };
-    let users = match store.count_users().await {
-        Ok(users) => users,
+    let setup_done = match gate.setup_done().await {
+        Ok(done) => done,
         Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
     };
     let wants_page = safe && !path.starts_with("/api/");
-    if users == 0 && !is_setup(&path) && !path.starts_with("/pkg/") && path != "/healthz" {
+    if !setup_done && !is_setup(&path) && !path.starts_with("/pkg/") && path != "/healthz" {
         return if wants_page {
             Redirect::to("/setup").into_response()
         } else {
@@ -117,7 +143,7 @@ pub async fn guard(
                 .into_response()
         };
     }
-    if users > 0 && is_setup(&path) {
+    if setup_done && is_setup(&path) {
         return if wants_page {
             Redirect::to("/login").into_response()
         } else {

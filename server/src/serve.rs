@@ -65,7 +65,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
         .layer(axum::middleware::from_fn_with_state(
-            store.clone(),
+            Arc::new(crate::guard::Gate::new(store.clone())),
             crate::guard::guard,
         ));
     let app =

@@ -32,8 +32,7 @@ pub async fn run(command: TokenCommand) -> Result<(), String> {
             role,
             database,
         } => {
-            crate::user::valid_name(&name)
-                .map_err(|err| err.replacen("user name", "token name", 1))?;
+            flotilla_store::check_name("token name", &name)?;
             let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
             let store = database.open().await?;
             let request = serde_json::json!({ "name": name, "role": role.as_str() });

@@ -10,9 +10,6 @@ use flotilla_store::Role;
 use crate::audit::audited;
 use crate::DatabaseArgs;
 
-/// Shorter passwords are refused.
-const MIN_PASSWORD_LEN: usize = 8;
-
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
     /// Add a user; the password is read from standard input.
@@ -39,27 +36,8 @@ fn read_password() -> Result<String, String> {
         .read_line(&mut line)
         .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(format!(
-            "password: at least {MIN_PASSWORD_LEN} characters expected on standard input"
-        ));
-    }
+    flotilla_store::check_password(&password).map_err(|err| format!("{err}, on standard input"))?;
     Ok(password)
-}
-
-pub fn valid_name(name: &str) -> Result<(), String> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "user name `{name}`: use 1 to 64 letters, digits, '.', '_', '-' or '@'"
-        ))
-    }
 }
 
 pub async fn run(command: UserCommand) -> Result<(), String> {
@@ -69,7 +47,7 @@ pub async fn run(command: UserCommand) -> Result<(), String> {
             role,
             database,
         } => {
-            valid_name(&name)?;
+            flotilla_store::check_name("user name", &name)?;
             let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
             let password = read_password()?;
             let store = database.open().await?;

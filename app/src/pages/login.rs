@@ -11,9 +11,6 @@ mod ssr {
 
     pub use crate::auth::ssr::*;
 
-    /// Fewer characters are refused, here and in `flotilla user add`.
-    pub const MIN_PASSWORD_LEN: usize = 8;
-
     pub async fn session() -> Result<Session, leptos::prelude::ServerFnError> {
         leptos_axum::extract::<Session>()
             .await
@@ -85,20 +82,8 @@ pub async fn setup(name: String, password: String, confirm: String) -> Result<()
         ));
     }
     let name = name.trim().to_owned();
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c))
-    {
-        return Err(bad_input(format!(
-            "user name `{name}`: use letters, digits, '.', '_', '-' or '@'"
-        )));
-    }
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(bad_input(format!(
-            "password: at least {MIN_PASSWORD_LEN} characters"
-        )));
-    }
+    flotilla_store::check_name("user name", &name).map_err(bad_input)?;
+    flotilla_store::check_password(&password).map_err(bad_input)?;
     if password != confirm {
         return Err(bad_input(
             "confirm password: does not match the password".into(),

@@ -16,7 +16,7 @@ use sqlx::AnyPool;
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use tokens::ApiToken;
-pub use users::{Role, User};
+pub use users::{check_name, check_password, Role, User, MIN_PASSWORD_LEN};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -51,6 +51,32 @@ impl fmt::Display for Role {
     }
 }
 
+/// Shorter passwords are refused, in the setup page and in `flotilla user` alike.
+pub const MIN_PASSWORD_LEN: usize = 8;
+
+/// Checks a user or token name (`what` says which, for the message).
+pub fn check_name(what: &str, name: &str) -> std::result::Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} `{name}`: use 1 to 64 letters, digits, '.', '_', '-' or '@'"
+        ))
+    }
+}
+
+pub fn check_password(password: &str) -> std::result::Result<(), String> {
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(format!("password: at least {MIN_PASSWORD_LEN} characters"));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     pub id: String,
