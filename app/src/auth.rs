@@ -81,28 +81,23 @@ pub mod ssr {
     where
         F: std::future::Future<Output = Result<T, String>>,
     {
-        let store = store()?;
-        let id = store
-            .audit_begin(&NewAuditEvent {
-                actor: principal.name.clone(),
-                client_addr: client_addr().await,
-                action: action.to_owned(),
-                target: target.to_owned(),
-                request: request.to_string(),
-            })
+        let event = NewAuditEvent {
+            actor: principal.name.clone(),
+            client_addr: client_addr().await,
+            action: action.to_owned(),
+            target: target.to_owned(),
+            request: request.to_string(),
+        };
+        store()?
+            .audited(&event, run)
             .await
             .map_err(|err| {
                 fail(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     format!("audit log: {err}"),
                 )
-            })?;
-        let result = run.await;
-        let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
-        if let Err(err) = store.audit_finish(&id, outcome).await {
-            tracing::error!(%err, %id, "could not finish an audit row");
-        }
-        result.map_err(ServerFnError::new)
+            })?
+            .map_err(ServerFnError::new)
     }
 
     /// Failed logins counted per account and per client address over a sliding window.

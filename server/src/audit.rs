@@ -13,21 +13,16 @@ pub async fn audited<T>(
     let actor = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
-    let id = store
-        .audit_begin(&NewAuditEvent {
-            actor: format!("cli:{actor}"),
-            client_addr: "local".into(),
-            action: action.to_owned(),
-            target: target.to_owned(),
-            request: request.to_string(),
-        })
-        .await
-        .map_err(|err| format!("audit log: {err}"))?;
-    let result = run.await.map_err(|err| err.to_string());
-    let outcome = result.as_ref().map(drop).map_err(Clone::clone);
+    let event = NewAuditEvent {
+        actor: format!("cli:{actor}"),
+        client_addr: "local".into(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        request: request.to_string(),
+    };
     store
-        .audit_finish(&id, outcome)
+        .audited(&event, run)
         .await
-        .map_err(|err| format!("audit log: {err}"))?;
-    result
+        .map_err(|err| format!("audit log: {err}"))?
+        .map_err(|err| err.to_string())
 }

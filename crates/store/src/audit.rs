@@ -105,6 +105,20 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `action` between `audit_begin` and `audit_finish`: the row is on disk before the
+    /// action touches anything. The outer error is the audit log's, the inner the action's.
+    pub async fn audited<T, E: std::fmt::Display>(
+        &self,
+        event: &NewAuditEvent,
+        action: impl std::future::Future<Output = std::result::Result<T, E>>,
+    ) -> Result<std::result::Result<T, E>> {
+        let id = self.audit_begin(event).await?;
+        let result = action.await;
+        let outcome = result.as_ref().map(drop).map_err(ToString::to_string);
+        self.audit_finish(&id, outcome).await?;
+        Ok(result)
+    }
+
     /// The newest events that match `filter`, newest first.
     pub async fn audit_events(&self, filter: &AuditFilter) -> Result<Vec<AuditEvent>> {
         let rows = sqlx::query(
