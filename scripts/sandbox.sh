@@ -10,7 +10,8 @@
 #
 # Settings (environment): SANDBOX_NAME (default flt, at most 8 characters; tests pick their
 # own so they never touch a user's sandbox), NODES (default 3), SANDBOX_SUBNET (first three
-# octets, default 10.210.0; node i gets .1i, the bridge .1).
+# octets, default 10.210.0; node i gets .1i, the bridge .1), SANDBOX_TLS=1 (each engine
+# also listens on tcp://ADDR:2376 with --tlsverify; CA and client material in /run/NAME/tls).
 #
 # Nothing here touches the default engine at /var/run/docker.sock.
 set -euo pipefail
@@ -23,6 +24,8 @@ run_dir=/run/$name
 data_dir=/var/lib/$name
 bridge=$name-br
 docker_cli=${DOCKER_CLI:-docker}
+tls=${SANDBOX_TLS:-0}
+tls_dir=$run_dir/tls
 
 say() { printf 'sandbox[%s]: %s\n' "$name" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -68,6 +71,34 @@ namespace_up() {
   # for a DNS time-out, and a node can only ever talk to its sandbox neighbours.
 }
 
+# A throw-away CA, one server certificate per node (for its IP) and one client certificate.
+tls_material() {
+  [ -e "$tls_dir/cert.pem" ] && return 0
+  command -v openssl >/dev/null || die "openssl is missing (apt-get install -y openssl)"
+  mkdir -p "$tls_dir" && chmod 700 "$tls_dir"
+  local key=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes) i
+  openssl req -x509 "${key[@]}" -keyout "$tls_dir/ca-key.pem" -out "$tls_dir/ca.pem" \
+    -days 2 -subj "/CN=$name sandbox CA" 2>/dev/null
+  sign() { # name subject extensions
+    openssl req "${key[@]}" -keyout "$tls_dir/$1-key.pem" -out "$tls_dir/$1.csr" -subj "/CN=$2" 2>/dev/null
+    openssl x509 -req -in "$tls_dir/$1.csr" -CA "$tls_dir/ca.pem" -CAkey "$tls_dir/ca-key.pem" \
+      -CAcreateserial -out "$tls_dir/$1-cert.pem" -days 2 -extfile <(printf '%s\n' "$3") 2>/dev/null
+  }
+  for i in $(seq 1 "$nodes"); do
+    sign "node$i" "node$i" "subjectAltName=IP:$(addr_of "$i")
+extendedKeyUsage=serverAuth"
+  done
+  sign client client "extendedKeyUsage=clientAuth"
+  mv "$tls_dir/client-cert.pem" "$tls_dir/cert.pem"
+  mv "$tls_dir/client-key.pem" "$tls_dir/key.pem"
+}
+
+tls_flags() {
+  [ "$tls" = 1 ] || return 0
+  printf "%s " -H "tcp://$(addr_of "$1"):2376" --tlsverify --tlscacert "$tls_dir/ca.pem" \
+    --tlscert "$tls_dir/node$1-cert.pem" --tlskey "$tls_dir/node$1-key.pem"
+}
+
 engine_up() {
   local i=$1 ns
   ns=$(ns_of "$i")
@@ -78,7 +109,7 @@ engine_up() {
   # network namespace, unshare gives the node its own hostname.
   nsenter --net="/var/run/netns/$ns" unshare --uts sh -c "hostname node$i; exec setsid dockerd \
       --data-root '$data_dir/node$i' --exec-root '$run_dir/node$i' \
-      -H 'unix://$(sock_of "$i")' --pidfile '$run_dir/node$i.pid' --bridge none \
+      -H 'unix://$(sock_of "$i")' $(tls_flags "$i") --pidfile '$run_dir/node$i.pid' --bridge none \
       --containerd-namespace '$name-node$i' --containerd-plugins-namespace '$name-node$i-plugins' \
       >'$run_dir/node$i.log' 2>&1" </dev/null &
 }
@@ -98,6 +129,7 @@ wait_for_engine() {
 cmd_up() {
   say "starting $nodes engines on bridge $bridge ($subnet.0/24)"
   bridge_up
+  [ "$tls" = 1 ] && tls_material
   local i pid
   for i in $(seq 1 "$nodes"); do namespace_up "$i"; engine_up "$i"; done
   for i in $(seq 1 "$nodes"); do wait_for_engine "$i"; done
@@ -166,7 +198,10 @@ cmd_env() {
   for i in $(seq 1 "$nodes"); do
     echo "NODE${i}_SOCK=unix://$(sock_of "$i")"
     echo "NODE${i}_ADDR=$(addr_of "$i")"
+    [ -e "$tls_dir/cert.pem" ] && echo "NODE${i}_TLS_URL=tcp://$(addr_of "$i"):2376"
   done
+  [ -e "$tls_dir/cert.pem" ] && echo "TLS_DIR=$tls_dir"
+  return 0
 }
 
 case "${1:-}" in

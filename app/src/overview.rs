@@ -204,6 +204,7 @@ mod assemble {
                 availability: NodeAvailability::Active,
                 state: NodeState::Ready,
                 manager_status: (role == NodeRole::Manager).then_some(ManagerReachability::Leader),
+                manager_addr: None,
                 address: "10.0.0.1".into(),
                 engine_version: "20.10.24".into(),
                 cpus: 2.0,

@@ -27,6 +27,18 @@ impl Endpoint {
     }
 }
 
+/// A path that exists but is no socket gets a message saying so, not a bare "refused".
+fn check_socket(endpoint: &str, path: &str) -> Result<()> {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.file_type().is_socket() => Err(EngineError::Unreachable {
+            endpoint: endpoint.to_owned(),
+            reason: format!("{path} is not a socket"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl FromStr for Endpoint {
     type Err = EngineError;
 
@@ -72,36 +84,108 @@ impl fmt::Display for Endpoint {
     }
 }
 
+/// PEM client material for an engine started with `--tlsverify` (`docker --tlsverify
+/// --tlscacert ca.pem --tlscert cert.pem --tlskey key.pem`).
+#[derive(Clone)]
+pub struct ClientTls {
+    pub ca: String,
+    pub cert: String,
+    pub key: String,
+}
+
+impl fmt::Debug for ClientTls {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ClientTls { .. }")
+    }
+}
+
+/// bollard reads TLS material from files, and again at every handshake, so the files live
+/// (owner-only, in a private temporary directory) as long as the client does.
+#[derive(Debug)]
+struct TlsFiles {
+    dir: tempfile::TempDir,
+}
+
+impl TlsFiles {
+    fn write(tls: &ClientTls) -> std::io::Result<Self> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = tempfile::Builder::new().prefix("flotilla-tls-").tempdir()?;
+        for (name, pem) in [
+            ("ca.pem", &tls.ca),
+            ("cert.pem", &tls.cert),
+            ("key.pem", &tls.key),
+        ] {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(dir.path().join(name))?
+                .write_all(pem.as_bytes())?;
+        }
+        Ok(Self { dir })
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
 /// A connection to one Docker engine, speaking the highest API version both sides know.
 #[derive(Debug, Clone)]
 pub struct DockerClient {
     pub(crate) docker: Docker,
     pub(crate) endpoint: String,
+    _tls_files: Option<std::sync::Arc<TlsFiles>>,
 }
 
 impl DockerClient {
     /// Connects and negotiates the API version, so old engines (20.10 speaks 1.41) and new
     /// ones (which refuse anything below 1.44) both work.
     pub async fn connect(endpoint: &Endpoint) -> Result<Self> {
+        Self::connect_with(endpoint, None).await
+    }
+
+    /// Like [`connect`](Self::connect), with TLS client material for `tcp://` engines.
+    pub async fn connect_with(endpoint: &Endpoint, tls: Option<&ClientTls>) -> Result<Self> {
         let name = endpoint.to_string();
-        let docker = match endpoint {
-            Endpoint::Unix(path) => {
+        let mut tls_files = None;
+        let docker = match (endpoint, tls) {
+            (Endpoint::Unix(path), _) => {
+                check_socket(&name, path)?;
                 Docker::connect_with_socket(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
             }
-            Endpoint::Tcp(authority) => Docker::connect_with_http(
+            (Endpoint::Tcp(authority), None) => Docker::connect_with_http(
                 &format!("http://{authority}"),
                 REQUEST_TIMEOUT_SECS,
                 API_DEFAULT_VERSION,
             ),
+            (Endpoint::Tcp(authority), Some(tls)) => {
+                let files = TlsFiles::write(tls).map_err(|err| EngineError::Tls {
+                    endpoint: name.clone(),
+                    reason: format!("cannot stage the certificates: {err}"),
+                })?;
+                let docker = Docker::connect_with_ssl(
+                    &format!("https://{authority}"),
+                    &files.path("key.pem"),
+                    &files.path("cert.pem"),
+                    &files.path("ca.pem"),
+                    REQUEST_TIMEOUT_SECS,
+                    API_DEFAULT_VERSION,
+                );
+                tls_files = Some(std::sync::Arc::new(files));
+                docker
+            }
         }
         .map_err(|err| EngineError::from_bollard("connect", &name, err))?;
         let docker = docker
             .negotiate_version()
             .await
-            .map_err(|err| EngineError::from_bollard("negotiate the API version", &name, err))?;
+            .map_err(|err| EngineError::from_handshake(&name, tls.is_some(), err))?;
         Ok(Self {
             docker,
             endpoint: name,
+            _tls_files: tls_files,
         })
     }
 
@@ -126,6 +210,7 @@ impl DockerClient {
 
     /// What the engine says about itself, including where it stands in a swarm.
     pub async fn engine_info(&self) -> Result<EngineInfo> {
+        // negotiate_version already proved this is a Docker engine.
         let info = self
             .docker
             .info()

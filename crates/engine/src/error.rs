@@ -9,6 +9,12 @@ pub enum EngineError {
     #[error("cannot reach the Docker engine at {endpoint}: {reason}")]
     Unreachable { endpoint: String, reason: String },
 
+    #[error("TLS with the Docker engine at {endpoint} failed: {reason}")]
+    Tls { endpoint: String, reason: String },
+
+    #[error("{endpoint} answered, but not as a Docker engine: {reason}")]
+    NotDocker { endpoint: String, reason: String },
+
     #[error("the Docker engine at {endpoint} is not part of a swarm")]
     NotInSwarm { endpoint: String },
 
@@ -74,8 +80,73 @@ impl EngineError {
         }
     }
 
+    /// Classifies the first exchange with an engine: no answer, a TLS failure, or an
+    /// answer that is not the Docker Engine API.
+    pub(crate) fn from_handshake(endpoint: &str, tls: bool, err: bollard::errors::Error) -> Self {
+        let chain = error_chain(&err);
+        let lower = chain.to_lowercase();
+        if tls
+            && [
+                "certificate",
+                "tls",
+                "handshake",
+                "alert",
+                "pem",
+                "private key",
+                "cert",
+            ]
+            .iter()
+            .any(|word| lower.contains(word))
+        {
+            return Self::Tls {
+                endpoint: endpoint.to_owned(),
+                reason: chain,
+            };
+        }
+        match Self::from_bollard("negotiate the API version", endpoint, err) {
+            unreachable @ Self::Unreachable { .. } => {
+                if lower.contains("invalid http")
+                    || lower.contains("parse")
+                    || lower.contains("protocol")
+                {
+                    Self::NotDocker {
+                        endpoint: endpoint.to_owned(),
+                        reason: chain,
+                    }
+                } else {
+                    unreachable
+                }
+            }
+            Self::Api { message, .. } => Self::NotDocker {
+                endpoint: endpoint.to_owned(),
+                reason: message,
+            },
+            other => other,
+        }
+    }
+
+    /// The engine refused a write made against a stale object version.
+    pub fn is_out_of_sequence(&self) -> bool {
+        matches!(self, Self::Api { message, .. } if message.contains("update out of sequence"))
+    }
+
     /// True when the engine did not answer at all (as opposed to answering with an error).
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Unreachable { .. })
     }
+}
+
+/// An error with its sources, so "connection error" is followed by what really failed.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -12,14 +12,15 @@ mod service;
 mod swarm;
 mod task;
 
-pub use client::{DockerClient, Endpoint};
+pub use client::{ClientTls, DockerClient, Endpoint};
 pub use error::EngineError;
 pub use model::{
     EngineInfo, LocalSwarmState, ManagerReachability, Node, NodeAvailability, NodeRole, NodeState,
     Service, ServiceMode, Swarm, Task, TaskState,
 };
+pub use node::NodeChange;
 pub use service::ServiceCreate;
-pub use swarm::{JoinTokens, SwarmInit, SwarmJoin};
+pub use swarm::{JoinTokens, SwarmInit, SwarmJoin, TokenKind};
 
 /// Result type for every engine call.
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

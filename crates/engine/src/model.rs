@@ -21,6 +21,10 @@ pub struct EngineInfo {
     pub node_id: Option<String>,
     /// True when this engine can answer for the whole swarm (it is a manager).
     pub is_manager: bool,
+    /// The swarm's cluster ID; engines only know it while they are managers.
+    pub cluster_id: Option<String>,
+    /// The address this engine advertises to its swarm, when it is in one.
+    pub node_addr: Option<String>,
 }
 
 /// Where an engine stands with respect to a swarm (`docker info` → Swarm).
@@ -79,6 +83,8 @@ pub struct Node {
     pub state: NodeState,
     /// Set for managers only.
     pub manager_status: Option<ManagerReachability>,
+    /// A manager's cluster address (`IP:2377`), what joining engines dial.
+    pub manager_addr: Option<String>,
     pub address: String,
     pub engine_version: String,
     pub cpus: f64,
@@ -224,6 +230,8 @@ pub(crate) fn convert_engine_info(
         swarm_state,
         node_id: non_empty(swarm.node_id),
         is_manager: swarm.control_available.unwrap_or(false),
+        cluster_id: swarm.cluster.and_then(|cluster| non_empty(cluster.id)),
+        node_addr: non_empty(swarm.node_addr),
     }
 }
 
@@ -242,6 +250,10 @@ pub(crate) fn convert_node(node: bollard::models::Node) -> Node {
     let description = node.description.unwrap_or_default();
     let status = node.status.unwrap_or_default();
     let resources = description.resources.unwrap_or_default();
+    let manager_addr = node
+        .manager_status
+        .as_ref()
+        .and_then(|manager| manager.addr.clone());
     let manager_status = node.manager_status.map(|manager| {
         if manager.leader.unwrap_or(false) {
             ManagerReachability::Leader
@@ -272,6 +284,7 @@ pub(crate) fn convert_node(node: bollard::models::Node) -> Node {
             _ => NodeState::Unknown,
         },
         manager_status,
+        manager_addr,
         address: status.addr.unwrap_or_default(),
         engine_version: description
             .engine

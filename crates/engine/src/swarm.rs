@@ -1,7 +1,8 @@
 use bollard::models::{SwarmInitRequest, SwarmJoinRequest};
+use bollard::query_parameters::{LeaveSwarmOptions, UpdateSwarmOptions};
 
 use crate::model::convert_swarm;
-use crate::{DockerClient, Result, Swarm};
+use crate::{DockerClient, EngineError, Result, Swarm};
 
 /// `docker swarm init` parameters.
 #[derive(Debug, Clone)]
@@ -79,5 +80,69 @@ impl DockerClient {
             .join_swarm(request)
             .await
             .map_err(self.api_error("join the swarm"))
+    }
+}
+
+/// Which join token(s) `rotate_join_tokens` replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Worker,
+    Manager,
+}
+
+impl DockerClient {
+    /// `docker swarm join-token --rotate worker|manager`: the old token stops admitting
+    /// nodes; nodes already in the swarm are unaffected. Retries once when the swarm spec
+    /// changed between our read and our write.
+    pub async fn rotate_join_token(&self, kind: TokenKind) -> Result<JoinTokens> {
+        let action = "rotate a join token";
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let swarm = self
+                .docker
+                .inspect_swarm()
+                .await
+                .map_err(self.api_error(action))?;
+            let version = swarm
+                .version
+                .as_ref()
+                .and_then(|version| version.index)
+                .unwrap_or(0);
+            let options = UpdateSwarmOptions {
+                version: i64::try_from(version).unwrap_or(i64::MAX),
+                rotate_worker_token: kind == TokenKind::Worker,
+                rotate_manager_token: kind == TokenKind::Manager,
+                rotate_manager_unlock_key: false,
+            };
+            let spec = swarm.spec.unwrap_or_default();
+            match self.docker.update_swarm(spec, options).await {
+                Ok(()) => return self.join_tokens().await,
+                Err(err) => {
+                    let err = EngineError::from_bollard(action, &self.endpoint, err);
+                    if attempt == 1 && err.is_out_of_sequence() {
+                        continue;
+                    }
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    /// `docker swarm leave [--force]`. Leaving when not in a swarm is success, so a retried
+    /// removal does not fail on its second run.
+    pub async fn leave_swarm(&self, force: bool) -> Result<()> {
+        match self
+            .docker
+            .leave_swarm(Some(LeaveSwarmOptions { force }))
+            .await
+            .map_err(self.api_error("leave the swarm"))
+        {
+            Err(EngineError::NotInSwarm { .. }) => Ok(()),
+            Err(EngineError::Api { message, .. }) if message.contains("not part of a swarm") => {
+                Ok(())
+            }
+            other => other,
+        }
     }
 }

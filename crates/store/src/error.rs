@@ -20,6 +20,16 @@ pub enum StoreError {
     NoSuchToken(String),
     #[error("`{0}` is not a role: use admin, operator or viewer")]
     BadRole(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("a host is already registered as {0}")]
+    HostExists(String),
+    #[error("no host named `{0}`")]
+    NoSuchHost(String),
+    #[error("{0}")]
+    SwarmExists(String),
+    #[error("no swarm named `{0}`")]
+    NoSuchSwarm(String),
     #[error("password hashing failed: {0}")]
     Hash(String),
     #[error("database error: {0}")]

@@ -4,6 +4,7 @@
 
 mod audit;
 mod error;
+mod hosts;
 mod tokens;
 mod users;
 
@@ -15,6 +16,7 @@ use sqlx::AnyPool;
 
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
+pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
 pub use tokens::ApiToken;
 pub use users::{check_name, check_password, Role, User, MIN_PASSWORD_LEN};
 

@@ -10,16 +10,29 @@ pub struct Sandbox {
     name: String,
     subnet: String,
     nodes: usize,
+    tls: bool,
 }
 
 impl Sandbox {
     /// Starts `nodes` engines named `name` on `subnet` (three octets). Leftovers of an
     /// earlier run with the same name are removed first.
+    #[allow(dead_code)]
     pub fn up(name: &str, subnet: &str, nodes: usize) -> Self {
+        Self::start(name, subnet, nodes, false)
+    }
+
+    /// Like [`up`](Self::up), each engine also serving `tcp://ADDR:2376` with `--tlsverify`.
+    #[allow(dead_code)]
+    pub fn up_with_tls(name: &str, subnet: &str, nodes: usize) -> Self {
+        Self::start(name, subnet, nodes, true)
+    }
+
+    fn start(name: &str, subnet: &str, nodes: usize, tls: bool) -> Self {
         let sandbox = Self {
             name: name.to_owned(),
             subnet: subnet.to_owned(),
             nodes,
+            tls,
         };
         sandbox.script("down");
         sandbox.script("up");
@@ -33,6 +46,7 @@ impl Sandbox {
             .env("SANDBOX_NAME", &self.name)
             .env("SANDBOX_SUBNET", &self.subnet)
             .env("NODES", self.nodes.to_string())
+            .env("SANDBOX_TLS", if self.tls { "1" } else { "0" })
             .status()
             .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
         assert!(status.success(), "sandbox.sh {command} failed: {status}");
@@ -40,6 +54,13 @@ impl Sandbox {
 
     pub fn endpoint(&self, node: usize) -> Endpoint {
         Endpoint::Unix(format!("/run/{}/node{node}.sock", self.name))
+    }
+
+    /// The sandbox's TLS material (`ca.pem`, `cert.pem`, `key.pem`, `nodeN-cert.pem`, …).
+    #[allow(dead_code)]
+    pub fn tls_file(&self, file: &str) -> String {
+        let path = format!("/run/{}/tls/{file}", self.name);
+        std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
     }
 
     pub fn address(&self, node: usize) -> String {
