@@ -10,7 +10,7 @@ export PATH := $(FLOTILLA_TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
-SERVER_PACKAGES := -p flotilla-engine -p flotilla-store -p app -p server
+SERVER_PACKAGES := -p flotilla-engine -p flotilla-store -p flotilla-fleet -p app -p server
 
 .PHONY: run build test lint unit-test e2e sandbox sandbox-down clean-data
 
@@ -18,6 +18,7 @@ SERVER_PACKAGES := -p flotilla-engine -p flotilla-store -p app -p server
 run: build
 	scripts/local-engine.sh
 	FLOTILLA_DATA_DIR=$${FLOTILLA_DATA_DIR:-$(CURDIR)/data} LEPTOS_SITE_ROOT=$(CARGO_TARGET_DIR)/site \
+	  FLOTILLA_REGISTER_HOST=$${DOCKER_HOST:-unix:///var/run/docker.sock} \
 	  $(CARGO_TARGET_DIR)/release/flotilla
 
 ## build: the release site (WASM + CSS + assets) and the server binary

@@ -157,6 +157,47 @@ pub mod ssr {
         }
     }
 
+    pub fn fleet() -> Result<Arc<flotilla_fleet::Fleet>, ServerFnError> {
+        use_context::<Arc<flotilla_fleet::Fleet>>()
+            .ok_or_else(|| ServerFnError::new("the server was started without a fleet"))
+    }
+
+    /// A fleet refusal as the page shows it, with the HTTP status it stands for.
+    pub fn fleet_error(err: flotilla_fleet::FleetError) -> ServerFnError {
+        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_GATEWAY);
+        fail(status, err.to_string())
+    }
+
+    /// Like [`audited`], for fleet actions: their refusals keep their status code.
+    pub async fn audited_fleet<T, F>(
+        principal: &Principal,
+        action: &str,
+        target: &str,
+        request: serde_json::Value,
+        run: F,
+    ) -> Result<T, ServerFnError>
+    where
+        F: std::future::Future<Output = Result<T, flotilla_fleet::FleetError>>,
+    {
+        let event = NewAuditEvent {
+            actor: principal.name.clone(),
+            client_addr: client_addr().await,
+            action: action.to_owned(),
+            target: target.to_owned(),
+            request: request.to_string(),
+        };
+        store()?
+            .audited(&event, run)
+            .await
+            .map_err(|err| {
+                fail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("audit log: {err}"),
+                )
+            })?
+            .map_err(fleet_error)
+    }
+
     /// 400-style error for a bad form field, naming it.
     pub fn bad_input(message: String) -> ServerFnError {
         fail(StatusCode::UNPROCESSABLE_ENTITY, message)

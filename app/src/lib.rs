@@ -4,14 +4,12 @@
 pub mod auth;
 pub mod overview;
 mod pages;
-
-#[cfg(feature = "ssr")]
-pub mod engine;
+pub mod views;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::StaticSegment;
+use leptos_router::{ParamSegment, StaticSegment};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -42,11 +40,19 @@ pub fn App() -> impl IntoView {
             <header class="topbar">
                 <a class="brand" href="/">"Flotilla"</a>
                 <span class="tagline">"a console for Docker Swarm"</span>
-                <nav><a href="/">"Swarm"</a><a href="/audit">"Audit log"</a></nav>
+                <nav>
+                    <a href="/">"Swarms"</a>
+                    <a href="/hosts">"Hosts"</a>
+                    <a href="/audit">"Audit log"</a>
+                    <pages::login::LogoutButton/>
+                </nav>
             </header>
             <main>
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
-                    <Route path=StaticSegment("") view=pages::home::HomePage/>
+                    <Route path=StaticSegment("") view=pages::swarms::SwarmsPage/>
+                    <Route path=StaticSegment("hosts") view=pages::hosts::HostsPage/>
+                    <Route path=(StaticSegment("swarms"), StaticSegment("new")) view=pages::create_swarm::CreateSwarmPage/>
+                    <Route path=(StaticSegment("swarms"), ParamSegment("swarm")) view=pages::swarm::SwarmPage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                     <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                     <Route path=StaticSegment("setup") view=pages::login::SetupPage/>

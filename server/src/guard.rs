@@ -108,6 +108,15 @@ async fn authenticate(
     }))
 }
 
+/// A refusal: JSON `{"error": …}` under /api/v1, where automation reads it; text elsewhere.
+fn refuse(path: &str, status: StatusCode, code: &'static str, message: &'static str) -> Response {
+    if path.starts_with("/api/v1/") || path == "/api/v1" {
+        crate::api::ApiError::new(status, code, message).into_response()
+    } else {
+        (status, message).into_response()
+    }
+}
+
 pub async fn guard(
     State(gate): State<Arc<Gate>>,
     session: Session,
@@ -121,10 +130,23 @@ pub async fn guard(
     );
     let headers = request.headers();
     if !safe && bearer(headers).is_none() && !same_origin(headers) {
-        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        return refuse(
+            &path,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "cross-site request refused",
+        );
     }
     let principal = match authenticate(&gate.store, &session, headers).await {
         Ok(principal) => principal,
+        Err(response) if response.status() == StatusCode::UNAUTHORIZED => {
+            return refuse(
+                &path,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "invalid or revoked token",
+            )
+        }
         Err(response) => return response,
     };
     let setup_done = match gate.setup_done().await {
@@ -136,11 +158,12 @@ pub async fn guard(
         return if wants_page {
             Redirect::to("/setup").into_response()
         } else {
-            (
+            refuse(
+                &path,
                 StatusCode::UNAUTHORIZED,
+                "unauthorized",
                 "no users yet: create the first admin at /setup",
             )
-                .into_response()
         };
     }
     if setup_done && is_setup(&path) {
@@ -156,7 +179,14 @@ pub async fn guard(
         }
         None if is_public(&path) => {}
         None if wants_page => return Redirect::to("/login").into_response(),
-        None => return (StatusCode::UNAUTHORIZED, "log in first").into_response(),
+        None => {
+            return refuse(
+                &path,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "log in first or send a bearer token",
+            )
+        }
     }
     next.run(request).await
 }

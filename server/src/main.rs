@@ -1,5 +1,6 @@
 //! The `flotilla` binary: serves the console.
 
+mod api;
 mod audit;
 mod guard;
 mod serve;
@@ -83,9 +84,10 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "FLOTILLA_ADDR", default_value = "127.0.0.1:3000")]
     addr: SocketAddr,
-    /// The Docker engine to manage, as in DOCKER_HOST (default: the local socket).
-    #[arg(long, env = "DOCKER_HOST")]
-    docker_host: Option<String>,
+    /// An engine URL to register as host `local` at start when no host is registered yet
+    /// (`make run` passes the local engine), so a first start has a host to build on.
+    #[arg(long, env = "FLOTILLA_REGISTER_HOST")]
+    register_host: Option<String>,
     /// Where the built site (pkg/flotilla.js, .wasm, .css and public files) lives.
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     site_root: PathBuf,

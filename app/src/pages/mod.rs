@@ -1,3 +1,7 @@
 pub mod audit;
-pub mod home;
+pub mod create_swarm;
+pub mod hosts;
 pub mod login;
+pub mod nodes;
+pub mod swarm;
+pub mod swarms;

@@ -1,0 +1,218 @@
+//! Hosts: the Docker engines the console may use, registered by URL.
+
+use leptos::prelude::*;
+
+use crate::views::{EngineRow, HostRow};
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use flotilla_engine::{EngineInfo, LocalSwarmState};
+    use flotilla_fleet::{Fleet, HostStatus};
+
+    use crate::views::{human_bytes, EngineRow, HostRow};
+
+    pub fn engine_row(info: EngineInfo) -> EngineRow {
+        EngineRow {
+            hostname: info.hostname,
+            version: info.engine_version,
+            api_version: info.api_version,
+            os: info.os,
+            arch: info.arch,
+            cpus: info.cpus,
+            memory: human_bytes(info.memory_bytes),
+            swarm_state: match info.swarm_state {
+                LocalSwarmState::Inactive => "inactive",
+                LocalSwarmState::Pending => "pending",
+                LocalSwarmState::Active => "active",
+                LocalSwarmState::Error => "error",
+                LocalSwarmState::Locked => "locked",
+            }
+            .into(),
+            is_manager: info.is_manager,
+        }
+    }
+
+    pub async fn host_rows(fleet: &Fleet) -> Result<Vec<HostRow>, flotilla_fleet::FleetError> {
+        let swarms = fleet.swarms().await?;
+        let statuses = fleet.host_statuses().await?;
+        Ok(statuses
+            .into_iter()
+            .map(|status: HostStatus| HostRow {
+                swarm: status
+                    .swarm_id
+                    .and_then(|id| swarms.iter().find(|s| s.id == id).map(|s| s.name.clone())),
+                name: status.name,
+                url: status.url,
+                tls: status.tls,
+                engine: status.engine.map(engine_row),
+            })
+            .collect())
+    }
+}
+
+#[server(endpoint = "hosts/list")]
+pub async fn list_hosts() -> Result<Vec<HostRow>, ServerFnError> {
+    use crate::auth::ssr::{fleet, fleet_error, require};
+    require(flotilla_store::Role::Viewer).await?;
+    let fleet = fleet()?;
+    ssr::host_rows(&fleet).await.map_err(fleet_error)
+}
+
+/// Registers a host; TLS material is stored and never sent back.
+#[server(endpoint = "hosts/add")]
+pub async fn add_host(
+    name: String,
+    url: String,
+    tls_ca: String,
+    tls_cert: String,
+    tls_key: String,
+    save_anyway: Option<String>,
+) -> Result<HostRow, ServerFnError> {
+    use crate::auth::ssr::{audited_fleet, fleet, require};
+    use flotilla_store::{Role, TlsMaterial};
+
+    let principal = require(Role::Admin).await?;
+    let tls = [&tls_ca, &tls_cert, &tls_key]
+        .iter()
+        .any(|pem| !pem.trim().is_empty())
+        .then(|| TlsMaterial {
+            ca: tls_ca.trim().to_owned(),
+            cert: tls_cert.trim().to_owned(),
+            key: tls_key.trim().to_owned(),
+        });
+    let request = flotilla_fleet::NewHostRequest {
+        name: name.trim().to_owned(),
+        url: url.trim().to_owned(),
+        save_anyway: save_anyway.is_some(),
+        tls,
+    };
+    let audit = serde_json::json!({
+        "name": request.name, "url": request.url, "tls": request.tls.is_some(),
+        "save_anyway": request.save_anyway,
+    });
+    let fleet = fleet()?;
+    let status = audited_fleet(&principal, "host.add", &request.name, audit, async {
+        fleet.register_host(&request).await
+    })
+    .await?;
+    Ok(HostRow {
+        name: status.name,
+        url: status.url,
+        tls: status.tls,
+        swarm: None,
+        engine: status.engine.map(ssr::engine_row),
+    })
+}
+
+#[server(endpoint = "hosts/remove")]
+pub async fn remove_host(name: String) -> Result<(), ServerFnError> {
+    use crate::auth::ssr::{audited_fleet, fleet, require};
+    let principal = require(flotilla_store::Role::Admin).await?;
+    let fleet = fleet()?;
+    audited_fleet(
+        &principal,
+        "host.remove",
+        &name,
+        serde_json::json!({}),
+        async { fleet.remove_host(&name).await },
+    )
+    .await
+}
+
+#[component]
+pub fn HostsPage() -> impl IntoView {
+    let add = ServerAction::<AddHost>::new();
+    let remove = ServerAction::<RemoveHost>::new();
+    let hosts = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        |_| list_hosts(),
+    );
+    let failed = move || {
+        add.value()
+            .get()
+            .and_then(Result::err)
+            .map(|e| e.to_string())
+    };
+    view! {
+        <h1>"Hosts"</h1>
+        <p class="hint">"Docker engines this console may use. "
+            <a href="/swarms/new">"Create a swarm"</a>" from them once registered."</p>
+        <Transition fallback=|| view! { <p class="notice">"Asking the hosts…"</p> }>
+            {move || Suspend::new(async move {
+                match hosts.await {
+                    Ok(rows) if rows.is_empty() => view! {
+                        <p class="notice" id="hosts-empty">"No hosts yet. Register one below."</p>
+                    }.into_any(),
+                    Ok(rows) => view! { <HostTable rows remove/> }.into_any(),
+                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <h2>"Register a host"</h2>
+        <ActionForm action=add attr:id="host-form" attr:class="stacked">
+            <label>"Name "<input type="text" name="name" required placeholder="node1"/></label>
+            <label>"Engine URL "<input type="text" name="url" required
+                placeholder="unix:///var/run/docker.sock or tcp://10.0.0.2:2376"/></label>
+            <details>
+                <summary>"TLS (tcp:// with --tlsverify)"</summary>
+                <label>"CA certificate (ca.pem) "<textarea name="tls_ca" rows="3"></textarea></label>
+                <label>"Client certificate (cert.pem) "<textarea name="tls_cert" rows="3"></textarea></label>
+                <label>"Client key (key.pem) "<textarea name="tls_key" rows="3"></textarea></label>
+            </details>
+            {move || failed().map(|_| view! {
+                <label class="save-anyway">
+                    <input type="checkbox" name="save_anyway" value="on"/>
+                    " Save anyway (the engine can be checked later)"
+                </label>
+            })}
+            <button type="submit">"Check and register"</button>
+        </ActionForm>
+        {move || failed().map(|err| view! { <p class="notice error" id="host-error">{err}</p> })}
+    }
+}
+
+#[component]
+fn HostTable(rows: Vec<HostRow>, remove: ServerAction<RemoveHost>) -> impl IntoView {
+    view! {
+        <table class="grid" id="hosts">
+            <thead><tr>
+                <th>"Name"</th><th>"URL"</th><th>"Engine"</th><th>"OS / arch"</th>
+                <th>"CPUs"</th><th>"Memory"</th><th>"Swarm"</th><th></th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|row| {
+                    let name = row.name.clone();
+                    let swarm = match (&row.engine, &row.swarm) {
+                        (_, Some(swarm)) => swarm.clone(),
+                        (Ok(EngineRow { swarm_state, .. }), None) => swarm_state.clone(),
+                        (Err(_), None) => "—".into(),
+                    };
+                    view! {
+                        <tr class="host-row" data-name=row.name.clone()>
+                            <td>{row.name.clone()}</td>
+                            <td><code>{row.url.clone()}</code>{row.tls.then_some(" 🔒")}</td>
+                            {match row.engine {
+                                Ok(engine) => view! {
+                                    <td class="engine">{engine.version}" (API "{engine.api_version}")"</td>
+                                    <td>{engine.os}" / "{engine.arch}</td>
+                                    <td>{engine.cpus}</td>
+                                    <td>{engine.memory}</td>
+                                }.into_any(),
+                                Err(err) => view! {
+                                    <td colspan="4" class="engine error">{err}</td>
+                                }.into_any(),
+                            }}
+                            <td class="swarm">{swarm}</td>
+                            <td><button class="secondary" on:click=move |_| {
+                                remove.dispatch(RemoveHost { name: name.clone() });
+                            }>"Remove"</button></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        {move || remove.value().get().and_then(Result::err).map(|err| view! {
+            <p class="notice error" id="remove-error">{err.to_string()}</p>
+        })}
+    }
+}
