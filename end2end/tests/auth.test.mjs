@@ -4,7 +4,6 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startConsole, flotillaCli, loginCookie, newDataDir, startPostgres } from './support.mjs';
 
-const noEngine = 'unix:///run/flotilla-auth-test-no-engine.sock';
 
 // The same suite on both backends: SQLite (the default) and a real PostgreSQL server.
 for (const backend of ['sqlite', 'postgres']) describe(`accounts on ${backend}`, () => {
@@ -21,12 +20,15 @@ const post = (path, body = {}, headers = {}) => fetch(`${url}${path}`, {
 });
 
 // Every page and server function the console has; the crawl must cover each.
-const pages = ['/', '/login', '/setup', '/audit', '/no-such-page'];
-const serverFunctions = ['/api/swarm/overview', '/api/swarm/init', '/api/audit/list', '/api/logout'];
+const pages = ['/', '/hosts', '/swarms/new', '/swarms/prod', '/login', '/setup', '/audit', '/no-such-page'];
+const serverFunctions = ['/api/swarms/list', '/api/swarms/init', '/api/swarms/join', '/api/swarms/adopt',
+  '/api/hosts/list', '/api/hosts/add', '/api/hosts/remove', '/api/nodes/list', '/api/nodes/update',
+  '/api/nodes/remove', '/api/swarm/overview', '/api/swarm/tokens', '/api/swarm/rotate', '/api/swarm/dissolve',
+  '/api/audit/list', '/api/logout'];
 
 before(async () => {
   if (backend === 'postgres') postgres = await startPostgres();
-  console_ = await startConsole(noEngine, { dataDir: newDataDir(), databaseUrl: postgres?.url ?? '' });
+  console_ = await startConsole({ dataDir: newDataDir(), databaseUrl: postgres?.url ?? '' });
   url = console_.url;
 });
 
@@ -69,9 +71,12 @@ test('an anonymous crawl of every route gets 401 or the login page', async () =>
   assert.equal((await get('/healthz')).status, 200);
   assert.equal((await get('/pkg/flotilla.js')).status, 200);
   for (const path of serverFunctions) assert.equal((await post(path)).status, 401, path);
-  const forged = await post('/api/swarm/overview', {}, { cookie: 'flotilla_session=forged' });
+  const api = await get('/api/v1/swarms');
+  assert.equal(api.status, 401);
+  assert.equal((await api.json()).error.code, 'unauthorized', 'the automation API answers in JSON');
+  const forged = await post('/api/swarms/list', {}, { cookie: 'flotilla_session=forged' });
   assert.equal(forged.status, 401);
-  const badToken = await post('/api/swarm/overview', {}, { authorization: 'Bearer flt_nope' });
+  const badToken = await post('/api/swarms/list', {}, { authorization: 'Bearer flt_nope' });
   assert.equal(badToken.status, 401);
 });
 
@@ -89,14 +94,14 @@ test('the session cookie is HttpOnly and SameSite=Lax, and a cross-site login is
 
 test('a bearer token acts with its role and dies when revoked', async () => {
   const token = flotillaCli(console_, ['token', 'create', 'reader', '--role', 'viewer']).trim();
-  const read = await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}`, origin: '' });
+  const read = await post('/api/swarms/list', {}, { authorization: `Bearer ${token}`, origin: '' });
   assert.equal(read.status, 200);
-  const write = await post('/api/swarm/init', { advertise_addr: '127.0.0.1' }, { authorization: `Bearer ${token}` });
+  const write = await post('/api/swarms/init', { name: 'x', host: 'h', advertise_addr: '' }, { authorization: `Bearer ${token}` });
   assert.equal(write.status, 403);
   const audit = await post('/api/audit/list', { actor: '', action: '', outcome: '' }, { authorization: `Bearer ${token}` });
   assert.equal(audit.status, 403, 'the audit log is for admins');
   flotillaCli(console_, ['token', 'revoke', 'reader']);
-  assert.equal((await post('/api/swarm/overview', {}, { authorization: `Bearer ${token}` })).status, 401);
+  assert.equal((await post('/api/swarms/list', {}, { authorization: `Bearer ${token}` })).status, 401);
 });
 
 test('ten wrong passwords lock the account for a while', async () => {
@@ -116,7 +121,7 @@ test('sessions and users survive a restart; logout ends the session', async () =
   const cookie = await loginCookie(url, 'root', 'root password');
   assert.equal((await get('/', { cookie })).status, 200);
   await console_.stop();
-  console_ = await startConsole(noEngine, { dataDir: console_.dataDir, port: console_.port, databaseUrl: console_.databaseUrl });
+  console_ = await startConsole({ dataDir: console_.dataDir, port: console_.port, databaseUrl: console_.databaseUrl });
   assert.equal((await get('/', { cookie })).status, 200, 'the session outlived the restart');
   assert.ok((await post('/api/logout', {}, { cookie })).status < 400);
   const after = await get('/', { cookie });

@@ -1,7 +1,7 @@
 // Shared pieces of the browser tests: a sandbox of Docker hosts, the built console, Chromium.
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readdirSync, existsSync, chownSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, existsSync, chownSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +16,8 @@ const dockerCli = process.env.DOCKER_CLI || '/usr/local/bin/docker';
 
 /** A sandbox of `nodes` Docker hosts with names and a subnet no other test uses. */
 export class Sandbox {
-  constructor(name, subnet, nodes) {
-    this.env = { ...process.env, SANDBOX_NAME: name, SANDBOX_SUBNET: subnet, NODES: String(nodes), DOCKER_CLI: dockerCli };
+  constructor(name, subnet, nodes, { tls = false } = {}) {
+    this.env = { ...process.env, SANDBOX_NAME: name, SANDBOX_SUBNET: subnet, NODES: String(nodes), DOCKER_CLI: dockerCli, SANDBOX_TLS: tls ? '1' : '0' };
     this.name = name;
     this.subnet = subnet;
   }
@@ -29,6 +29,9 @@ export class Sandbox {
   formSwarm() { this.run('swarm'); }
   socket(node) { return `unix:///run/${this.name}/node${node}.sock`; }
   address(node) { return `${this.subnet}.${10 + node}`; }
+  tlsUrl(node) { return `tcp://${this.address(node)}:2376`; }
+  /** A PEM file of the sandbox's TLS material (ca.pem, cert.pem, key.pem). */
+  tlsFile(file) { return readFileSync(`/run/${this.name}/tls/${file}`, 'utf8'); }
   /** The docker CLI against node `node` of this sandbox. */
   docker(node, ...args) {
     return execFileSync(dockerCli, ['-H', this.socket(node), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
@@ -80,13 +83,12 @@ export async function startPostgres() {
 }
 
 /** Starts the built console for `dockerHost`; resolves once /healthz answers. */
-export async function startConsole(dockerHost, { dataDir = newDataDir(), port: fixedPort, databaseUrl = '' } = {}) {
+export async function startConsole({ dataDir = newDataDir(), port: fixedPort, databaseUrl = '' } = {}) {
   const port = fixedPort || await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(serverBin, [], {
     env: {
       ...process.env,
-      DOCKER_HOST: dockerHost,
       FLOTILLA_ADDR: `127.0.0.1:${port}`,
       LEPTOS_SITE_ROOT: siteRoot,
       FLOTILLA_DATA_DIR: dataDir,

@@ -223,6 +223,79 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
         .await
         .expect("name free again");
     assert_ne!(replacement, token);
+    hosts_and_swarms(&store).await;
+}
+
+/// Hosts keep their TLS material and membership; swarms are found by name or ID.
+async fn hosts_and_swarms(store: &Store) {
+    use flotilla_store::{NewHost, TlsMaterial};
+    let tls = TlsMaterial {
+        ca: "ca".into(),
+        cert: "cert".into(),
+        key: "key".into(),
+    };
+    let host = store
+        .add_host(&NewHost {
+            name: "node1".into(),
+            url: "tcp://10.0.0.1:2376".into(),
+            tls: Some(tls.clone()),
+        })
+        .await
+        .expect("add host");
+    assert!(matches!(
+        store
+            .add_host(&NewHost {
+                name: "other".into(),
+                url: "tcp://10.0.0.1:2376".into(),
+                tls: None,
+            })
+            .await,
+        Err(StoreError::HostExists(_))
+    ));
+    assert!(matches!(
+        store
+            .add_host(&NewHost {
+                name: "bad name".into(),
+                url: "unix:///x.sock".into(),
+                tls: None,
+            })
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    let swarm = store.add_swarm("cluster1", "prod").await.expect("swarm");
+    assert_eq!(
+        store.add_swarm("cluster1", "prod").await.expect("again"),
+        swarm
+    );
+    assert!(matches!(
+        store.add_swarm("cluster2", "prod").await,
+        Err(StoreError::SwarmExists(_))
+    ));
+    store
+        .set_host_membership(&host.id, Some("cluster1"), Some("node-a"))
+        .await
+        .expect("membership");
+    let found = store.find_host("node1").await.expect("find host");
+    assert_eq!(found.tls, Some(tls));
+    assert_eq!(found.node_id.as_deref(), Some("node-a"));
+    assert_eq!(store.swarm_hosts("cluster1").await.expect("hosts").len(), 1);
+    assert_eq!(
+        store.find_swarm("cluster1").await.expect("by id").name,
+        "prod"
+    );
+    store.remove_swarm("cluster1").await.expect("remove swarm");
+    assert!(store
+        .find_host("node1")
+        .await
+        .expect("kept")
+        .swarm_id
+        .is_none());
+    assert!(matches!(
+        store.find_swarm("prod").await,
+        Err(StoreError::NoSuchSwarm(_))
+    ));
+    store.remove_host("node1").await.expect("remove host");
+    assert!(store.hosts().await.expect("hosts").is_empty());
 }
 
 #[tokio::test]
