@@ -165,7 +165,10 @@ test('demoting the last manager is refused and changes nothing', async () => {
   const before = nodeLs();
   await onSwarmPage();
   await clickUntil(`${nodeRow('node1')} button.demote`, async () => {
-    assert.match(await page.textContent('#node-error'), /node1 is the swarm's last manager/);
+    // page.$ does not wait, so the first check before any click fails fast.
+    const error = await page.$('#node-error');
+    assert.ok(error, 'no error shown yet');
+    assert.match(await error.textContent(), /node1 is the swarm's last manager/);
   });
   assert.deepEqual(nodeLs(), before);
 });
