@@ -7,6 +7,7 @@
 #   scripts/sandbox.sh swarm   make node1 a manager and join the others as workers (docker CLI)
 #   scripts/sandbox.sh down    stop every engine, remove namespaces, bridge, data
 #   scripts/sandbox.sh env     print NODE<i>_SOCK / NODE<i>_ADDR lines for the running sandbox
+#   scripts/sandbox.sh stop-node N   stop node N's engine (a host going away); `up` restarts it
 #
 # Settings (environment): SANDBOX_NAME (default flt, at most 8 characters; tests pick their
 # own so they never touch a user's sandbox), NODES (default 3), SANDBOX_SUBNET (first three
@@ -193,6 +194,14 @@ cmd_down() {
   say "removed"
 }
 
+cmd_stop_node() {
+  local i=$1 pid
+  pid=$(cat "$run_dir/node$i.pid" 2>/dev/null || true)
+  [ -n "$pid" ] || die "node$i has no running engine"
+  stop_pid "$pid"
+  say "node$i: engine stopped"
+}
+
 cmd_env() {
   local i
   for i in $(seq 1 "$nodes"); do
@@ -209,5 +218,6 @@ case "${1:-}" in
   swarm) cmd_swarm ;;
   down) cmd_down ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|swarm|down|env  (SANDBOX_NAME, NODES, SANDBOX_SUBNET)" >&2; exit 2 ;;
+  stop-node) cmd_stop_node "${2:?usage: $0 stop-node N}" ;;
+  *) echo "usage: $0 up|swarm|down|env|stop-node N  (SANDBOX_NAME, NODES, SANDBOX_SUBNET)" >&2; exit 2 ;;
 esac

@@ -1,24 +1,16 @@
-//! The swarm overview as the home page shows it: the swarm, its nodes, and on each node the
+//! The swarm overview as a swarm's page shows it: the swarm, its nodes, and on each node the
 //! tasks that run there. Plain data, so it crosses the server-function boundary and the
 //! browser can filter it without asking the server again.
 
 use serde::{Deserialize, Serialize};
 
-/// What the console can say about the engine it is pointed at.
+/// What the console can say about a swarm it manages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OverviewState {
     Ready(SwarmOverview),
-    /// The engine answers but is in no swarm: the page offers `docker swarm init`.
-    NotInSwarm {
-        endpoint: String,
-        engine_version: String,
-    },
-    /// The engine is a worker; only managers can describe the swarm.
-    Worker {
-        endpoint: String,
-    },
+    /// No manager of the swarm answers; `message` says what was tried and why it failed.
     Unreachable {
-        endpoint: String,
+        swarm: String,
         message: String,
     },
 }

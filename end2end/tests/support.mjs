@@ -21,10 +21,14 @@ export class Sandbox {
     this.name = name;
     this.subnet = subnet;
   }
-  run(command) {
-    return execFileSync(join(repoRoot, 'scripts', 'sandbox.sh'), [command], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
+  run(command, ...args) {
+    return execFileSync(join(repoRoot, 'scripts', 'sandbox.sh'), [command, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
   }
   up() { this.run('down'); this.run('up'); }
+  /** Stops one node's engine, as when a host goes away. */
+  stopEngine(node) { this.run('stop-node', String(node)); }
+  /** Starts every stopped engine again. */
+  restartEngines() { this.run('up'); }
   down() { this.run('down'); }
   formSwarm() { this.run('swarm'); }
   socket(node) { return `unix:///run/${this.name}/node${node}.sock`; }

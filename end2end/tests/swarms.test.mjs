@@ -117,10 +117,21 @@ test('a swarm is created from the three hosts by clicking, host by host', async 
   await page.waitForSelector('#even-managers', { state: 'detached' });
   await page.fill('#swarm-name', 'prod');
   for (const i of [1, 2]) await page.fill(`${row(`node${i}`)} input.advertise`, sandbox.address(i));
+  // node3 goes away after the page listed it: its join fails, the hosts that joined stay,
+  // and Retry finishes the job once it is back.
+  sandbox.stopEngine(3);
   await page.click('#create-swarm');
   await page.waitForSelector('#create-done', { timeout: 90_000 });
-  const steps = await page.$$eval('li.step', (lis) => lis.map((li) => [li.dataset.host, li.dataset.status]));
-  assert.deepEqual(steps, [['node1', 'done'], ['node2', 'done'], ['node3', 'done']]);
+  const steps = () => page.$$eval('li.step', (lis) => lis.map((li) => [li.dataset.host, li.dataset.status]));
+  assert.deepEqual(await steps(), [['node1', 'done'], ['node2', 'done'], ['node3', 'failed']]);
+  assert.match(await page.textContent('li.step[data-host=node3]'),
+    /failed: .*cannot reach the Docker engine at tcp:\/\/10\.218\.0\.13:2376/);
+  await eventually(() => assert.deepEqual(nodeLs(), ['node1 Leader Active Ready', 'node2  Active Ready']));
+  await page.screenshot({ path: join(artifacts, 'create-swarm-failed-join.png'), fullPage: true });
+  sandbox.restartEngines();
+  await page.click('li.step[data-host=node3] button.retry');
+  await page.waitForSelector('li.step[data-host=node3][data-status=done]', { timeout: 60_000 });
+  assert.deepEqual(await steps(), [['node1', 'done'], ['node2', 'done'], ['node3', 'done']]);
   await eventually(() => assert.deepEqual(nodeLs(),
     ['node1 Leader Active Ready', 'node2  Active Ready', 'node3  Active Ready']));
   await page.screenshot({ path: join(artifacts, 'create-swarm.png'), fullPage: true });
@@ -184,6 +195,10 @@ test('join tokens are for admins; the page shows the ones the CLI shows', async 
     body: new URLSearchParams({ swarm: 'prod' }),
   });
   assert.equal(response.status, 403);
+  const before = await page.textContent('#worker-token');
+  await page.click('#rotate-worker');
+  await eventually(async () => assert.notEqual(await page.textContent('#worker-token'), before), { timeoutMs: 15_000 });
+  assert.equal(await page.textContent('#worker-token'), sandbox.docker(1, 'swarm', 'join-token', '-q', 'worker').trim());
   await page.screenshot({ path: join(artifacts, 'swarm.png'), fullPage: true });
 });
 
@@ -243,11 +258,73 @@ test('a node is removed from the table: drained, its host leaves, the record goe
   assert.equal(swarmState(3), 'inactive');
 });
 
+const nodeRows = () => page.$$eval('tr.node-row', (trs) => trs.map((tr) => tr.dataset.hostname));
+
+test('a second swarm from the freed host; every page is scoped to its own swarm', async () => {
+  await page.goto(`${console_.url}/swarms/new`, { waitUntil: 'networkidle' });
+  assert.deepEqual(await page.$$eval('tr.create-host:not(.unavailable)', (trs) => trs.map((tr) => tr.dataset.host)), ['node3']);
+  assert.match(await page.textContent('tr.create-host[data-host=node1] .reason'), /already in a swarm/);
+  // Without a manager there is nothing to initialise (and this waits for hydration).
+  await eventually(async () => {
+    await page.selectOption('tr.create-host[data-host=node3] select.role', 'worker');
+    await page.click('#create-swarm');
+    await page.waitForSelector('#create-error', { timeout: 1_000 });
+  }, { timeoutMs: 15_000 });
+  assert.match(await page.textContent('#create-error'), /pick at least one manager/);
+  await page.selectOption('tr.create-host[data-host=node3] select.role', 'manager');
+  await page.fill('#swarm-name', 'stage');
+  await page.click('#create-swarm');
+  await page.waitForSelector('#create-done', { timeout: 60_000 });
+  assert.equal(sandbox.docker(3, 'info', '--format', '{{.Swarm.ControlAvailable}}').trim(), 'true');
+
+  await page.goto(console_.url, { waitUntil: 'networkidle' });
+  const swarms = await page.$$eval('tr.swarm-row', (trs) => trs.map((tr) => [
+    tr.dataset.name, tr.querySelector('.managers').textContent, tr.querySelector('.workers').textContent]));
+  assert.deepEqual(swarms, [['prod', '1', '1'], ['stage', '1', '0']]);
+  await page.goto(`${console_.url}/swarms/stage`, { waitUntil: 'networkidle' });
+  await page.waitForSelector(nodeRow('node3'));
+  assert.deepEqual(await nodeRows(), ['node3']);
+  await onSwarmPage();
+  assert.deepEqual(await nodeRows(), ['node1', 'node2']);
+});
+
+test('a host moves from one swarm to another: dissolve one, add the host to the other', async () => {
+  await page.goto(`${console_.url}/swarms/stage`, { waitUntil: 'networkidle' });
+  await eventually(async () => {
+    await page.fill('#dissolve-confirm', '');
+    await page.type('#dissolve-confirm', 'stage');
+    assert.equal(await page.isEnabled('#dissolve'), true);
+  }, { timeoutMs: 15_000 });
+  await page.click('#dissolve');
+  await page.waitForSelector('#dissolve-result', { timeout: 60_000 });
+  assert.equal(swarmState(3), 'inactive');
+  await onSwarmPage();
+  await page.selectOption('#add-host-form select[name=host]', 'node3');
+  await page.fill('#add-host-form input[name=advertise_addr]', sandbox.address(3));
+  await page.click('#add-host-form button[type=submit]');
+  await eventually(() => assert.deepEqual(nodeLs(),
+    ['node1 Leader Active Ready', 'node2  Active Ready', 'node3  Active Ready']));
+});
+
+test('a host that is gone leaves a down node, which can be force-removed', async () => {
+  sandbox.stopEngine(3);
+  await eventually(async () => {
+    await onSwarmPage();
+    await page.waitForSelector(`${nodeRow('node3')}[data-state=down]`, { timeout: 1_000 });
+  }, { timeoutMs: 90_000, intervalMs: 2_000 });
+  assert.equal(await page.textContent(`${nodeRow('node3')} button.remove`), 'Force remove');
+  await clickUntil(`${nodeRow('node3')} button.remove`, () =>
+    assert.deepEqual(nodeLs(), ['node1 Leader Active Ready', 'node2  Active Ready']));
+  // Back from the dead, the engine still believes it is in the swarm; its operator makes it leave.
+  sandbox.restartEngines();
+  sandbox.docker(3, 'swarm', 'leave', '--force');
+});
+
 test('every change is in the audit log', async () => {
   await page.goto(`${console_.url}/audit`, { waitUntil: 'networkidle' });
   const actions = await page.$$eval('tr.audit-row', (trs) => trs.map((tr) => tr.dataset.action));
   for (const action of ['host.add', 'swarm.init', 'swarm.join', 'node.promote', 'node.demote', 'node.drain',
-    'node.label-add', 'node.remove', 'swarm.adopt']) {
+    'node.label-add', 'node.remove', 'swarm.adopt', 'swarm.rotate-token', 'swarm.dissolve']) {
     assert.ok(actions.includes(action), `${action} in ${actions}`);
   }
 });

@@ -115,6 +115,15 @@ fn CreateForm(hosts: Vec<HostRow>) -> impl IntoView {
                 .count()
         }
     };
+    // Once init has succeeded the swarm exists: what remains is retrying joins. A failed
+    // init changed nothing, so the form may be corrected and submitted again.
+    let can_start = move || {
+        steps.with(|steps| {
+            steps
+                .first()
+                .is_none_or(|init| matches!(init.status.get(), StepStatus::Failed(_)))
+        })
+    };
     let create = move |_| {
         let mut plan = picked();
         // The first manager initialises; managers join before workers so the swarm has
@@ -189,7 +198,7 @@ fn CreateForm(hosts: Vec<HostRow>) -> impl IntoView {
                     {format!("{} managers: an even count tolerates no more failures than one fewer. Use 1, 3 or 5.", managers())}
                 </p>
             })}
-            <button id="create-swarm" on:click=create disabled=move || !steps.get().is_empty()>"Create swarm"</button>
+            <button id="create-swarm" on:click=create disabled=move || !can_start()>"Create swarm"</button>
             {move || error.get().map(|err| view! { <p class="notice error" id="create-error">{err}</p> })}
             <ol id="create-progress">
                 {move || steps.get().into_iter().enumerate().map(|(i, step)| {

@@ -44,7 +44,7 @@ pub async fn get_overview(swarm: String) -> Result<OverviewState, ServerFnError>
         // No manager answering is a state of the swarm, not a failure of the page.
         Err(err @ (FleetError::Engine(_) | FleetError::Conflict(_))) => {
             Ok(OverviewState::Unreachable {
-                endpoint: record.name,
+                swarm: record.name,
                 message: err.to_string(),
             })
         }
@@ -139,9 +139,7 @@ fn SwarmView(swarm: String) -> impl IntoView {
                     Ok(OverviewState::Ready(swarm)) => {
                         view! { <SwarmPanel swarm refreshes=changes/> }.into_any()
                     }
-                    Ok(OverviewState::Unreachable { message, .. }
-                        | OverviewState::Worker { endpoint: message }
-                        | OverviewState::NotInSwarm { endpoint: message, .. }) => view! {
+                    Ok(OverviewState::Unreachable { message, .. }) => view! {
                         <p class="notice error" id="engine-message">{message}</p>
                         <button on:click=move |_| changes.update(|n| *n += 1)>"Try again"</button>
                     }

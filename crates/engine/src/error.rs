@@ -150,3 +150,26 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_version_is_recognised_for_the_one_retry() {
+        let stale = EngineError::Api {
+            action: "update node n1".into(),
+            endpoint: "unix:///a.sock".into(),
+            status: Some(500),
+            message: "rpc error: code = Unknown desc = update out of sequence".into(),
+        };
+        assert!(stale.is_out_of_sequence());
+        let other = EngineError::Api {
+            action: "update node n1".into(),
+            endpoint: "unix:///a.sock".into(),
+            status: Some(400),
+            message: "invalid role".into(),
+        };
+        assert!(!other.is_out_of_sequence());
+    }
+}
