@@ -81,6 +81,22 @@ pub mod ssr {
     where
         F: std::future::Future<Output = Result<T, String>>,
     {
+        audited_with(principal, action, target, request, run, ServerFnError::new).await
+    }
+
+    /// Like [`audited`], turning the action's own error into the caller's with `refused`.
+    async fn audited_with<T, E, F>(
+        principal: &Principal,
+        action: &str,
+        target: &str,
+        request: serde_json::Value,
+        run: F,
+        refused: impl FnOnce(E) -> ServerFnError,
+    ) -> Result<T, ServerFnError>
+    where
+        E: std::fmt::Display,
+        F: std::future::Future<Output = Result<T, E>>,
+    {
         let event = NewAuditEvent {
             actor: principal.name.clone(),
             client_addr: client_addr().await,
@@ -97,7 +113,7 @@ pub mod ssr {
                     format!("audit log: {err}"),
                 )
             })?
-            .map_err(ServerFnError::new)
+            .map_err(refused)
     }
 
     /// Failed logins counted per account and per client address over a sliding window.
@@ -179,23 +195,7 @@ pub mod ssr {
     where
         F: std::future::Future<Output = Result<T, flotilla_fleet::FleetError>>,
     {
-        let event = NewAuditEvent {
-            actor: principal.name.clone(),
-            client_addr: client_addr().await,
-            action: action.to_owned(),
-            target: target.to_owned(),
-            request: request.to_string(),
-        };
-        store()?
-            .audited(&event, run)
-            .await
-            .map_err(|err| {
-                fail(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("audit log: {err}"),
-                )
-            })?
-            .map_err(fleet_error)
+        audited_with(principal, action, target, request, run, fleet_error).await
     }
 
     /// 400-style error for a bad form field, naming it.

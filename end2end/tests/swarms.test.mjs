@@ -258,6 +258,20 @@ test('a node is removed from the table: drained, its host leaves, the record goe
   assert.equal(swarmState(3), 'inactive');
 });
 
+/** Types the swarm's name into the danger zone of its page and dissolves it. */
+async function dissolve(swarm) {
+  await page.goto(`${console_.url}/swarms/${swarm}`, { waitUntil: 'networkidle' });
+  assert.equal(await page.isDisabled('#dissolve'), true, 'nothing typed yet');
+  await eventually(async () => {
+    await page.fill('#dissolve-confirm', '');
+    await page.type('#dissolve-confirm', swarm);
+    assert.equal(await page.isEnabled('#dissolve'), true);
+  }, { timeoutMs: 15_000 });
+  await page.click('#dissolve');
+  await page.waitForSelector('#dissolve-result', { timeout: 60_000 });
+  assert.match(await page.textContent('#dissolve-result'), /Dissolved/);
+}
+
 const nodeRows = () => page.$$eval('tr.node-row', (trs) => trs.map((tr) => tr.dataset.hostname));
 
 test('a second swarm from the freed host; every page is scoped to its own swarm', async () => {
@@ -289,14 +303,7 @@ test('a second swarm from the freed host; every page is scoped to its own swarm'
 });
 
 test('a host moves from one swarm to another: dissolve one, add the host to the other', async () => {
-  await page.goto(`${console_.url}/swarms/stage`, { waitUntil: 'networkidle' });
-  await eventually(async () => {
-    await page.fill('#dissolve-confirm', '');
-    await page.type('#dissolve-confirm', 'stage');
-    assert.equal(await page.isEnabled('#dissolve'), true);
-  }, { timeoutMs: 15_000 });
-  await page.click('#dissolve');
-  await page.waitForSelector('#dissolve-result', { timeout: 60_000 });
+  await dissolve('stage');
   assert.equal(swarmState(3), 'inactive');
   await onSwarmPage();
   await page.selectOption('#add-host-form select[name=host]', 'node3');
@@ -330,15 +337,7 @@ test('every change is in the audit log', async () => {
 });
 
 test('dissolving needs the swarm name typed, then every host leaves', async () => {
-  await onSwarmPage();
-  await eventually(async () => {
-    await page.fill('#dissolve-confirm', '');
-    await page.type('#dissolve-confirm', 'prod');
-    assert.equal(await page.isEnabled('#dissolve'), true);
-  }, { timeoutMs: 15_000 });
-  await page.click('#dissolve');
-  await page.waitForSelector('#dissolve-result', { timeout: 60_000 });
-  assert.match(await page.textContent('#dissolve-result'), /Dissolved/);
+  await dissolve('prod');
   for (const node of [1, 2, 3]) assert.equal(swarmState(node), 'inactive', `node${node}`);
   await page.goto(console_.url, { waitUntil: 'networkidle' });
   await page.waitForSelector('#swarms-empty');
