@@ -1,0 +1,206 @@
+//! Compose YAML as a tree that remembers where every value came from, with anchors and
+//! aliases resolved (saphyr, with its alias-expansion budget) and merge keys (`<<`) applied
+//! as go-yaml does for the docker CLI: keys written in the mapping win over merged ones, and
+//! among merged mappings the earlier wins.
+
+use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
+
+use crate::ComposeError;
+
+/// 1-based line and column in the compose text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub at: Location,
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// In file order; keys are unique.
+    Map(Vec<Entry>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_at: Location,
+    pub value: Node,
+}
+
+impl Value {
+    /// What the value is, for "expected a mapping, found a list" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+fn location(node: &MarkedYamlOwned) -> Location {
+    Location {
+        line: node.span.start.line(),
+        // saphyr counts columns from 0.
+        column: node.span.start.col() + 1,
+    }
+}
+
+/// `services.api` + `ports` → `services.api.ports`; list items are `[2]`.
+pub(crate) fn child_path(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Parses compose text into a tree. The top level must be a mapping, as the CLI requires.
+pub fn load(text: &str) -> Result<Node, ComposeError> {
+    let documents = MarkedYamlOwned::load_from_str(text).map_err(|err| ComposeError {
+        at: Location {
+            line: err.marker().line(),
+            column: err.marker().col() + 1,
+        },
+        path: String::new(),
+        message: format!("invalid YAML: {}", err.info()),
+    })?;
+    let Some(document) = documents.into_iter().next() else {
+        return Err(ComposeError::at(
+            Location { line: 1, column: 1 },
+            "",
+            "the file is empty",
+        ));
+    };
+    let root = convert(document, "")?;
+    if !matches!(root.value, Value::Map(_)) {
+        return Err(ComposeError::at(
+            root.at,
+            "",
+            format!(
+                "the top level must be a mapping, found {}",
+                root.value.kind()
+            ),
+        ));
+    }
+    Ok(root)
+}
+
+fn convert(node: MarkedYamlOwned, path: &str) -> Result<Node, ComposeError> {
+    let at = location(&node);
+    let value = match node.data {
+        YamlDataOwned::Value(scalar) => scalar_value(scalar),
+        YamlDataOwned::Representation(text, _, _) => Value::Str(text),
+        YamlDataOwned::Tagged(_, inner) => return convert(*inner, path),
+        YamlDataOwned::Sequence(items) => Value::Seq(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| convert(item, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        YamlDataOwned::Mapping(pairs) => Value::Map(mapping(pairs.into_iter().collect(), path)?),
+        YamlDataOwned::Alias(_) | YamlDataOwned::BadValue => {
+            return Err(ComposeError::at(at, path, "unresolved YAML alias"))
+        }
+    };
+    Ok(Node { at, value })
+}
+
+fn scalar_value(scalar: ScalarOwned) -> Value {
+    match scalar {
+        ScalarOwned::Null => Value::Null,
+        ScalarOwned::Boolean(b) => Value::Bool(b),
+        ScalarOwned::Integer(i) => Value::Int(i),
+        ScalarOwned::FloatingPoint(f) => Value::Float(f.into_inner()),
+        ScalarOwned::String(s) => Value::Str(s),
+    }
+}
+
+fn mapping(
+    pairs: Vec<(MarkedYamlOwned, MarkedYamlOwned)>,
+    path: &str,
+) -> Result<Vec<Entry>, ComposeError> {
+    let mut entries: Vec<Entry> = Vec::with_capacity(pairs.len());
+    let mut merged: Vec<Entry> = Vec::new();
+    for (key, value) in pairs {
+        let key_at = location(&key);
+        let key = match key.data {
+            YamlDataOwned::Value(ScalarOwned::String(key)) => key,
+            YamlDataOwned::Value(other) => {
+                return Err(ComposeError::at(
+                    key_at,
+                    path,
+                    format!(
+                        "keys must be strings, found {} (quote it)",
+                        scalar_value(other).kind()
+                    ),
+                ))
+            }
+            _ => return Err(ComposeError::at(key_at, path, "keys must be strings")),
+        };
+        if key == "<<" {
+            merged.extend(merge_sources(
+                convert(value, &child_path(path, "<<"))?,
+                path,
+            )?);
+            continue;
+        }
+        let value = convert(value, &child_path(path, &key))?;
+        entries.push(Entry { key, key_at, value });
+    }
+    for entry in merged {
+        if !entries.iter().any(|e| e.key == entry.key) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+/// The entries a merge key brings: one mapping, or a list of them (earlier ones win).
+fn merge_sources(source: Node, path: &str) -> Result<Vec<Entry>, ComposeError> {
+    let not_a_map = |node: &Node| {
+        ComposeError::at(
+            node.at,
+            &child_path(path, "<<"),
+            format!(
+                "a merge key takes a mapping or a list of mappings, found {}",
+                node.value.kind()
+            ),
+        )
+    };
+    match source.value {
+        Value::Map(entries) => Ok(entries),
+        Value::Seq(items) => {
+            let mut out: Vec<Entry> = Vec::new();
+            for item in items {
+                let Value::Map(entries) = item.value else {
+                    return Err(not_a_map(&item));
+                };
+                for entry in entries {
+                    if !out.iter().any(|e| e.key == entry.key) {
+                        out.push(entry);
+                    }
+                }
+            }
+            Ok(out)
+        }
+        _ => Err(not_a_map(&source)),
+    }
+}
