@@ -1,11 +1,13 @@
 //! The compose file model Flotilla deploys from. Pure: no I/O, no async runtime, so the same
 //! code validates in the browser (wasm32) and converts on the server.
 
+mod dotenv;
 mod interpolate;
 mod yaml;
 
 use std::fmt;
 
+pub use dotenv::parse_dotenv;
 pub use interpolate::{interpolate, InterpolationError};
 pub use yaml::{load, Entry, Location, Node, Value};
 
