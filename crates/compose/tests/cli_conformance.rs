@@ -23,11 +23,25 @@ fn compose_file(value: &str) -> String {
     )
 }
 
+/// The docker CLI to compare with: `DOCKER_CLI`, else the recent CLI this machine keeps in
+/// /usr/local/bin (Debian's 20.10 has no `stack config`), else `docker` on the PATH.
+fn docker_cli() -> String {
+    std::env::var("DOCKER_CLI").unwrap_or_else(|_| {
+        let local = "/usr/local/bin/docker";
+        if std::path::Path::new(local).exists() {
+            local
+        } else {
+            "docker"
+        }
+        .to_owned()
+    })
+}
+
 /// `docker stack config` on `file`: Ok(rendered YAML) or Err(stderr).
 fn cli_render(dir: &std::path::Path, name: &str, file: &str) -> Result<String, String> {
     let path = dir.join(name);
     std::fs::write(&path, file).expect("write compose file");
-    let mut command = Command::new(std::env::var("DOCKER_CLI").unwrap_or_else(|_| "docker".into()));
+    let mut command = Command::new(docker_cli());
     command
         .args(["-H", "unix:///nonexistent.sock", "stack", "config", "-c"])
         .arg(&path)
@@ -80,6 +94,12 @@ fn interpolation_matches_docker_stack_config() {
     ];
     let dir = std::env::temp_dir().join(format!("flotilla-compose-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
+    if let Err(err) = cli_render(&dir, "plain.yml", &compose_file("plain")) {
+        panic!(
+            "{} cannot run `docker stack config` (Debian's 20.10 CLI lacks it; set DOCKER_CLI to a newer one): {err}",
+            docker_cli()
+        );
+    }
     let mut mismatches = Vec::new();
     for template in templates {
         let cli = cli_render(&dir, "raw.yml", &compose_file(template));
