@@ -20,6 +20,32 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c == '_' || c == '.' || c.is_ascii_alphanumeric())
 }
 
+/// The variables a compose file is interpolated with: the supplied environment, and below
+/// it the `.env` text's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variables {
+    vars: BTreeMap<String, String>,
+}
+
+impl Variables {
+    pub fn new(
+        supplied: &BTreeMap<String, String>,
+        dotenv: Option<&str>,
+    ) -> Result<Self, ComposeError> {
+        let mut vars = match dotenv {
+            Some(text) => parse_dotenv(text)?,
+            None => BTreeMap::new(),
+        };
+        vars.extend(supplied.iter().map(|(k, v)| (k.clone(), v.clone())));
+        Ok(Self { vars })
+    }
+
+    /// The value of `name`; `None` when unset (set to empty is `Some("")`).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars.get(name).map(String::as_str)
+    }
+}
+
 /// Parses `.env` text into variables; a malformed line is an error naming its line.
 pub fn parse_dotenv(text: &str) -> Result<BTreeMap<String, String>, ComposeError> {
     let mut vars = BTreeMap::new();
@@ -103,6 +129,15 @@ mod tests {
         assert_eq!(vars["ESC"], "x\ny \"z\"");
         assert_eq!(vars["INLINE"], "v");
         assert_eq!(vars["EMPTY"], "");
+    }
+
+    #[test]
+    fn the_supplied_environment_wins_over_dotenv() {
+        let supplied = BTreeMap::from([("TAG".to_owned(), "2".to_owned())]);
+        let vars = Variables::new(&supplied, Some("TAG=1\nNAME=web\n")).expect("vars");
+        assert_eq!(vars.get("TAG"), Some("2"));
+        assert_eq!(vars.get("NAME"), Some("web"));
+        assert_eq!(vars.get("UNSET"), None);
     }
 
     #[test]

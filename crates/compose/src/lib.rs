@@ -3,12 +3,14 @@
 
 mod dotenv;
 mod interpolate;
+mod units;
 mod yaml;
 
 use std::fmt;
 
-pub use dotenv::parse_dotenv;
+pub use dotenv::{parse_dotenv, Variables};
 pub use interpolate::{interpolate, InterpolationError};
+pub use units::{parse_bytes, parse_duration};
 pub use yaml::{load, Entry, Location, Node, Value};
 
 /// Something wrong in a compose file, with where it is: line, column and the key path
