@@ -3,6 +3,7 @@
 
 mod dotenv;
 mod interpolate;
+mod ports;
 mod units;
 mod yaml;
 
@@ -10,6 +11,7 @@ use std::fmt;
 
 pub use dotenv::{parse_dotenv, Variables};
 pub use interpolate::{interpolate, InterpolationError};
+pub use ports::{parse_port_spec, ports, PortConfig, Protocol, PublishMode};
 pub use units::{parse_bytes, parse_duration};
 pub use yaml::{load, Entry, Location, Node, Value};
 

@@ -124,3 +124,75 @@ fn interpolation_matches_docker_stack_config() {
         mismatches.join("\n")
     );
 }
+
+/// A compose file whose one service publishes `port` (YAML text, e.g. `"8000:80"` or `8080`).
+fn ports_file(port: &str) -> String {
+    format!(
+        "version: \"3.8\"\nservices:\n  probe:\n    image: busybox\n    ports:\n      - {port}\n"
+    )
+}
+
+/// The ports of service `probe` in compose text, through our loader.
+fn probe_ports(text: &str) -> Result<Vec<flotilla_compose::PortConfig>, String> {
+    let root = flotilla_compose::load(text).map_err(|err| err.to_string())?;
+    let mut node = &root;
+    for key in ["services", "probe", "ports"] {
+        let flotilla_compose::Value::Map(entries) = &node.value else {
+            return Err(format!("{key}: not a mapping"));
+        };
+        node = &entries
+            .iter()
+            .find(|e| e.key == key)
+            .ok_or_else(|| format!("no {key}"))?
+            .value;
+    }
+    flotilla_compose::ports(node, "services.probe.ports").map_err(|err| err.to_string())
+}
+
+#[test]
+fn short_port_syntax_reads_as_docker_stack_config_writes_it_long() {
+    let specs = [
+        "\"3000\"",
+        "\"3000-3002\"",
+        "\"8000:80\"",
+        "\"9090-9091:8080-8081\"",
+        "\"127.0.0.1:8001:8001\"",
+        "\"127.0.0.1:5000-5001:5000-5001\"",
+        "\"6060:6060/udp\"",
+        "\"[::1]:6060:6060\"",
+        "\"8000-8001:80\"",
+        "\"0:80\"",
+        "\":80\"",
+        "\"80/sctp\"",
+        "8080",
+        "\"53:53/UDP\"",
+        // Refused by both.
+        "\"80:8000-8001\"",
+        "\"70000:80\"",
+        "\"a:80\"",
+        "\"1.2.3:80:80\"",
+        "\"3002-3000\"",
+        "\"80:\"",
+        "\"80/xyz\"",
+        "\"9090-9092:8080-8081\"",
+    ];
+    let dir = std::env::temp_dir().join(format!("flotilla-ports-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut mismatches = Vec::new();
+    for spec in specs {
+        let file = ports_file(spec);
+        let cli = cli_render(&dir, "ports.yml", &file).and_then(|rendered| probe_ports(&rendered));
+        let ours = probe_ports(&file);
+        match (&cli, &ours) {
+            (Ok(cli), Ok(ours)) if cli == ours => {}
+            (Err(_), Err(_)) => {}
+            _ => mismatches.push(format!("{spec}: CLI {cli:?}, ours {ours:?}")),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        mismatches.is_empty(),
+        "differences from the CLI:\n{}",
+        mismatches.join("\n")
+    );
+}
