@@ -17,16 +17,6 @@ pub enum Endpoint {
     Tcp(String),
 }
 
-impl Endpoint {
-    /// The engine the docker CLI would talk to: `DOCKER_HOST`, else the default socket.
-    pub fn from_env() -> Result<Self> {
-        match std::env::var("DOCKER_HOST") {
-            Ok(host) if !host.trim().is_empty() => host.parse(),
-            _ => Ok(Self::Unix("/var/run/docker.sock".to_owned())),
-        }
-    }
-}
-
 /// A path that exists but is no socket gets a message saying so, not a bare "refused".
 fn check_socket(endpoint: &str, path: &str) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;

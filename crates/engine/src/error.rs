@@ -86,17 +86,9 @@ impl EngineError {
         let chain = error_chain(&err);
         let lower = chain.to_lowercase();
         if tls
-            && [
-                "certificate",
-                "tls",
-                "handshake",
-                "alert",
-                "pem",
-                "private key",
-                "cert",
-            ]
-            .iter()
-            .any(|word| lower.contains(word))
+            && ["tls", "handshake", "alert", "pem", "private key", "cert"]
+                .iter()
+                .any(|word| lower.contains(word))
         {
             return Self::Tls {
                 endpoint: endpoint.to_owned(),

@@ -23,8 +23,6 @@ pub struct EngineInfo {
     pub is_manager: bool,
     /// The swarm's cluster ID; engines only know it while they are managers.
     pub cluster_id: Option<String>,
-    /// The address this engine advertises to its swarm, when it is in one.
-    pub node_addr: Option<String>,
 }
 
 /// Where an engine stands with respect to a swarm (`docker info` → Swarm).
@@ -231,7 +229,6 @@ pub(crate) fn convert_engine_info(
         node_id: non_empty(swarm.node_id),
         is_manager: swarm.control_available.unwrap_or(false),
         cluster_id: swarm.cluster.and_then(|cluster| non_empty(cluster.id)),
-        node_addr: non_empty(swarm.node_addr),
     }
 }
 

@@ -59,11 +59,9 @@ fn check_tls(url: &Endpoint, tls: &Option<TlsMaterial>) -> Result<()> {
 }
 
 impl Fleet {
-    /// Connects to the engine at `url` and reads what it says about itself.
-    pub async fn probe(&self, url: &str, tls: &Option<TlsMaterial>) -> Result<EngineInfo> {
-        let endpoint: Endpoint = url.parse()?;
-        check_tls(&endpoint, tls)?;
-        let client = DockerClient::connect_with(&endpoint, client_tls(tls).as_ref()).await?;
+    /// Connects to the engine at `endpoint` and reads what it says about itself.
+    async fn probe(&self, endpoint: &Endpoint, tls: &Option<TlsMaterial>) -> Result<EngineInfo> {
+        let client = DockerClient::connect_with(endpoint, client_tls(tls).as_ref()).await?;
         Ok(client.engine_info().await?)
     }
 
@@ -81,7 +79,7 @@ impl Fleet {
         let endpoint: Endpoint = request.url.parse()?;
         check_tls(&endpoint, &request.tls)?;
         let url = endpoint.to_string();
-        let probed = self.probe(&url, &request.tls).await;
+        let probed = self.probe(&endpoint, &request.tls).await;
         let engine = match probed {
             Ok(info) => Ok(info),
             Err(err) if request.save_anyway => Err(err.to_string()),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use flotilla_engine::{Node, NodeAvailability, NodeChange, NodeRole, NodeState};
+use flotilla_engine::{DockerClient, Node, NodeAvailability, NodeChange, NodeRole, NodeState};
 use flotilla_store::SwarmRecord;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,12 @@ pub struct NodeEntry {
     #[serde(flatten)]
     pub node: Node,
     pub host: Option<String>,
+}
+
+struct FoundNode {
+    node: Node,
+    manager: DockerClient,
+    only_manager: bool,
 }
 
 /// What an operator can do to one node.
@@ -64,18 +70,23 @@ impl Fleet {
             .collect())
     }
 
-    async fn find_node(&self, swarm: &SwarmRecord, node_id: &str) -> Result<Vec<Node>> {
-        let nodes = self.manager(swarm).await?.list_nodes().await?;
-        if !nodes
-            .iter()
-            .any(|n| n.id == node_id || n.hostname == node_id)
-        {
-            return Err(FleetError::NotFound(format!(
-                "swarm {} has no node {node_id}",
-                swarm.name
-            )));
-        }
-        Ok(nodes)
+    /// The node `node_id` (ID or hostname) of `swarm`, the manager that was asked, and
+    /// whether the node is the swarm's only manager. One manager lookup serves the action.
+    async fn find_node(&self, swarm: &SwarmRecord, node_id: &str) -> Result<FoundNode> {
+        let manager = self.manager(swarm).await?;
+        let nodes = manager.list_nodes().await?;
+        let managers = nodes.iter().filter(|n| n.role == NodeRole::Manager).count();
+        let node = nodes
+            .into_iter()
+            .find(|n| n.id == node_id || n.hostname == node_id)
+            .ok_or_else(|| {
+                FleetError::NotFound(format!("swarm {} has no node {node_id}", swarm.name))
+            })?;
+        Ok(FoundNode {
+            only_manager: node.role == NodeRole::Manager && managers <= 1,
+            node,
+            manager,
+        })
     }
 
     /// Applies one action to node `node_id` (ID or hostname) of `swarm`.
@@ -86,16 +97,15 @@ impl Fleet {
         action: &NodeAction,
     ) -> Result<Node> {
         let swarm = self.store.find_swarm(swarm_key).await?;
-        let nodes = self.find_node(&swarm, node_id).await?;
-        let node = nodes
-            .iter()
-            .find(|n| n.id == node_id || n.hostname == node_id)
-            .ok_or_else(|| FleetError::NotFound(node_id.to_owned()))?;
+        let FoundNode {
+            node,
+            manager,
+            only_manager,
+        } = self.find_node(&swarm, node_id).await?;
         let change = match action {
             NodeAction::Promote => NodeChange::Role(NodeRole::Manager),
             NodeAction::Demote => {
-                let managers = nodes.iter().filter(|n| n.role == NodeRole::Manager).count();
-                if node.role == NodeRole::Manager && managers <= 1 {
+                if only_manager {
                     return Err(FleetError::Conflict(format!(
                         "{} is the swarm's last manager; promote another node first",
                         node.hostname
@@ -113,7 +123,6 @@ impl Fleet {
             }
             NodeAction::RemoveLabel(key) => NodeChange::RemoveLabel(key.clone()),
         };
-        let manager = self.manager(&swarm).await?;
         Ok(manager.update_node(&node.id, &change).await?)
     }
 
@@ -122,14 +131,12 @@ impl Fleet {
     /// force-removed; a live node without a registered host cannot be made to leave.
     pub async fn remove_node(&self, swarm_key: &str, node_id: &str, force: bool) -> Result<()> {
         let swarm = self.store.find_swarm(swarm_key).await?;
-        let nodes = self.find_node(&swarm, node_id).await?;
-        let node = nodes
-            .iter()
-            .find(|n| n.id == node_id || n.hostname == node_id)
-            .cloned()
-            .ok_or_else(|| FleetError::NotFound(node_id.to_owned()))?;
-        let managers = nodes.iter().filter(|n| n.role == NodeRole::Manager).count();
-        if node.role == NodeRole::Manager && managers <= 1 {
+        let FoundNode {
+            node,
+            manager,
+            only_manager,
+        } = self.find_node(&swarm, node_id).await?;
+        if only_manager {
             return Err(FleetError::Conflict(format!(
                 "{} is the swarm's only manager; dissolve the swarm instead",
                 node.hostname
@@ -141,7 +148,6 @@ impl Fleet {
             .await?
             .into_iter()
             .find(|h| h.node_id.as_deref() == Some(&node.id));
-        let manager = self.manager(&swarm).await?;
         if node.state == NodeState::Down || force {
             manager.remove_node(&node.id, true).await?;
         } else {
@@ -170,11 +176,7 @@ impl Fleet {
         Ok(())
     }
 
-    async fn wait_until_down(
-        &self,
-        manager: &flotilla_engine::DockerClient,
-        node_id: &str,
-    ) -> Result<()> {
+    async fn wait_until_down(&self, manager: &DockerClient, node_id: &str) -> Result<()> {
         let deadline = tokio::time::Instant::now() + LEAVE_GRACE;
         loop {
             let node = manager.inspect_node(node_id).await?;

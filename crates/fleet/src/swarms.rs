@@ -3,7 +3,8 @@
 use std::net::IpAddr;
 
 use flotilla_engine::{
-    DockerClient, JoinTokens, LocalSwarmState, NodeRole, SwarmInit, SwarmJoin, TokenKind,
+    DockerClient, EngineInfo, JoinTokens, LocalSwarmState, NodeRole, SwarmInit, SwarmJoin,
+    TokenKind,
 };
 use flotilla_store::{Host, NewHost, SwarmRecord, TlsMaterial};
 use serde::{Deserialize, Serialize};
@@ -79,6 +80,11 @@ impl Fleet {
     /// A manager of `swarm` that answers: the registered hosts last seen in it are asked in
     /// turn, so losing one manager does not lose the console its way in.
     pub async fn manager(&self, swarm: &SwarmRecord) -> Result<DockerClient> {
+        Ok(self.manager_with_info(swarm).await?.0)
+    }
+
+    /// [`manager`](Self::manager), with what that engine said about itself.
+    async fn manager_with_info(&self, swarm: &SwarmRecord) -> Result<(DockerClient, EngineInfo)> {
         let hosts = self.store.swarm_hosts(&swarm.id).await?;
         let mut last_error = None;
         for host in &hosts {
@@ -92,7 +98,7 @@ impl Fleet {
                 Ok((client, info))
                     if info.is_manager && info.cluster_id.as_deref() == Some(&swarm.id) =>
                 {
-                    return Ok(client)
+                    return Ok((client, info))
                 }
                 Ok(_) => {}
                 Err(err) => last_error = Some(err),
@@ -194,7 +200,7 @@ impl Fleet {
         let host = self.store.find_host(host_key).await?;
         let client = self.client(&host).await?;
         let info = client.engine_info().await?;
-        let manager = self.manager(&swarm).await?;
+        let (manager, manager_info) = self.manager_with_info(&swarm).await?;
         if info.swarm_state != LocalSwarmState::Inactive {
             let member = match &info.node_id {
                 Some(node_id) => manager.list_nodes().await?.iter().any(|n| &n.id == node_id),
@@ -215,7 +221,11 @@ impl Fleet {
             worker,
             manager: manager_token,
         } = manager.join_tokens().await?;
-        let manager_addr = self.manager_addr(&manager).await?;
+        let manager_addr = manager
+            .inspect_node(manager_info.node_id.as_deref().unwrap_or_default())
+            .await?
+            .manager_addr
+            .ok_or_else(|| FleetError::Conflict("the manager reports no cluster address".into()))?;
         client
             .join_swarm(&SwarmJoin {
                 manager_addr,
@@ -232,15 +242,6 @@ impl Fleet {
             .set_host_membership(&host.id, Some(&swarm.id), joined.node_id.as_deref())
             .await?;
         Ok(())
-    }
-
-    /// The cluster address (`IP:2377`) of the manager `client` talks to.
-    async fn manager_addr(&self, client: &DockerClient) -> Result<String> {
-        let info = client.engine_info().await?;
-        let node_id = info.node_id.unwrap_or_default();
-        let node = client.inspect_node(&node_id).await?;
-        node.manager_addr
-            .ok_or_else(|| FleetError::Conflict("the manager reports no cluster address".into()))
     }
 
     /// Registers an existing swarm through one of its managers ("bring your own swarm");
@@ -358,12 +359,6 @@ impl Fleet {
             client.leave_swarm(*is_manager).await?;
             self.store.set_host_membership(&host.id, None, None).await?;
         }
-        Ok(self.store.remove_swarm(&swarm.id).await?)
-    }
-
-    /// Forgets a swarm without touching its engines.
-    pub async fn forget_swarm(&self, swarm_key: &str) -> Result<()> {
-        let swarm = self.store.find_swarm(swarm_key).await?;
         Ok(self.store.remove_swarm(&swarm.id).await?)
     }
 }
