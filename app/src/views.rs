@@ -15,7 +15,6 @@ pub struct HostRow {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EngineRow {
-    pub hostname: String,
     pub version: String,
     pub api_version: String,
     pub os: String,
@@ -24,7 +23,6 @@ pub struct EngineRow {
     pub memory: String,
     /// `inactive`, `active`, `pending`, …
     pub swarm_state: String,
-    pub is_manager: bool,
 }
 
 impl HostRow {

@@ -13,7 +13,6 @@ pub(crate) mod ssr {
 
     pub fn engine_row(info: EngineInfo) -> EngineRow {
         EngineRow {
-            hostname: info.hostname,
             version: info.engine_version,
             api_version: info.api_version,
             os: info.os,
@@ -28,7 +27,6 @@ pub(crate) mod ssr {
                 LocalSwarmState::Locked => "locked",
             }
             .into(),
-            is_manager: info.is_manager,
         }
     }
 
