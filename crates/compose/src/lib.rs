@@ -1,16 +1,26 @@
 //! The compose file model Flotilla deploys from. Pure: no I/O, no async runtime, so the same
 //! code validates in the browser (wasm32) and converts on the server.
 
+mod compose;
+mod deploy;
 mod dotenv;
 mod interpolate;
+pub mod model;
+mod mounts;
+mod objects;
 mod ports;
+mod read;
+mod service;
 mod units;
 mod yaml;
 
 use std::fmt;
 
+pub use compose::{file_key, parse, Files};
+pub use deploy::parse_cpus;
 pub use dotenv::{parse_dotenv, Variables};
 pub use interpolate::{interpolate, InterpolationError};
+pub use model::Compose;
 pub use ports::{parse_port_spec, ports, PortConfig, Protocol, PublishMode};
 pub use units::{parse_bytes, parse_duration};
 pub use yaml::{load, Entry, Location, Node, Value};

@@ -42,6 +42,9 @@ fn protocol(text: &str) -> Result<Protocol, String> {
 
 /// `80` or `8000-8010`, inclusive.
 fn port_range(text: &str) -> Result<(u16, u16), String> {
+    if text.starts_with('-') {
+        return Err(format!("`{text}` is not a port number (0 to 65535)"));
+    }
     let port = |p: &str| {
         p.parse::<u16>()
             .map_err(|_| format!("`{p}` is not a port number (0 to 65535)"))

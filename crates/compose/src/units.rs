@@ -14,6 +14,9 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         return Err(expected());
     }
     rest = rest.strip_prefix('+').unwrap_or(rest);
+    if rest.is_empty() {
+        return Err(expected());
+    }
     let mut total: f64 = 0.0;
     while !rest.is_empty() {
         let number_len = rest

@@ -88,7 +88,7 @@ pub fn load(text: &str) -> Result<Node, ComposeError> {
             "the file is empty",
         ));
     };
-    let root = convert(document, "")?;
+    let root = convert(document, "", &Source::new(text))?;
     if !matches!(root.value, Value::Map(_)) {
         return Err(ComposeError::at(
             root.at,
@@ -102,25 +102,69 @@ pub fn load(text: &str) -> Result<Node, ComposeError> {
     Ok(root)
 }
 
-fn convert(node: MarkedYamlOwned, path: &str) -> Result<Node, ComposeError> {
+fn convert(node: MarkedYamlOwned, path: &str, source: &Source) -> Result<Node, ComposeError> {
     let at = location(&node);
     let value = match node.data {
+        YamlDataOwned::Value(ScalarOwned::Integer(n)) => Value::Int(
+            source
+                .go_octal(node.span.start.index(), node.span.end.index())
+                .unwrap_or(n),
+        ),
         YamlDataOwned::Value(scalar) => scalar_value(scalar),
         YamlDataOwned::Representation(text, _, _) => Value::Str(text),
-        YamlDataOwned::Tagged(_, inner) => return convert(*inner, path),
+        YamlDataOwned::Tagged(_, inner) => return convert(*inner, path, source),
         YamlDataOwned::Sequence(items) => Value::Seq(
             items
                 .into_iter()
                 .enumerate()
-                .map(|(i, item)| convert(item, &format!("{path}[{i}]")))
+                .map(|(i, item)| convert(item, &format!("{path}[{i}]"), source))
                 .collect::<Result<_, _>>()?,
         ),
-        YamlDataOwned::Mapping(pairs) => Value::Map(mapping(pairs.into_iter().collect(), path)?),
+        YamlDataOwned::Mapping(pairs) => {
+            Value::Map(mapping(pairs.into_iter().collect(), path, source)?)
+        }
         YamlDataOwned::Alias(_) | YamlDataOwned::BadValue => {
             return Err(ComposeError::at(at, path, "unresolved YAML alias"))
         }
     };
     Ok(Node { at, value })
+}
+
+/// The compose text, to read integers as the CLI's YAML library does: a leading zero makes
+/// an octal number (`mode: 0440` is 288), where YAML 1.2 would read decimal.
+struct Source<'a> {
+    text: &'a str,
+    /// Byte offset of each character: saphyr's spans count characters.
+    char_starts: Vec<usize>,
+}
+
+impl<'a> Source<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            char_starts: text.char_indices().map(|(i, _)| i).collect(),
+        }
+    }
+
+    fn go_octal(&self, start: usize, end: usize) -> Option<i64> {
+        let byte = |index: usize| {
+            self.char_starts
+                .get(index)
+                .copied()
+                .unwrap_or(self.text.len())
+        };
+        let text = self.text.get(byte(start)..byte(end))?;
+        // `&anchor 0440` and `!!int 0440` span their anchor or tag too.
+        let plain = text.split_whitespace().last()?;
+        let (sign, digits) = match plain.strip_prefix('-') {
+            Some(rest) => (-1, rest),
+            None => (1, plain.strip_prefix('+').unwrap_or(plain)),
+        };
+        let octal = digits
+            .strip_prefix('0')
+            .filter(|d| !d.is_empty() && d.bytes().all(|b| (b'0'..=b'7').contains(&b)))?;
+        i64::from_str_radix(octal, 8).ok().map(|n| sign * n)
+    }
 }
 
 fn scalar_value(scalar: ScalarOwned) -> Value {
@@ -136,6 +180,7 @@ fn scalar_value(scalar: ScalarOwned) -> Value {
 fn mapping(
     pairs: Vec<(MarkedYamlOwned, MarkedYamlOwned)>,
     path: &str,
+    source: &Source,
 ) -> Result<Vec<Entry>, ComposeError> {
     let mut entries: Vec<Entry> = Vec::with_capacity(pairs.len());
     let mut merged: Vec<Entry> = Vec::new();
@@ -157,12 +202,12 @@ fn mapping(
         };
         if key == "<<" {
             merged.extend(merge_sources(
-                convert(value, &child_path(path, "<<"))?,
+                convert(value, &child_path(path, "<<"), source)?,
                 path,
             )?);
             continue;
         }
-        let value = convert(value, &child_path(path, &key))?;
+        let value = convert(value, &child_path(path, &key), source)?;
         entries.push(Entry { key, key_at, value });
     }
     for entry in merged {

@@ -162,3 +162,24 @@ fn an_alias_bomb_is_refused_not_expanded() {
     let err = error(&text);
     assert!(err.message.contains("alias"), "{err}");
 }
+
+#[test]
+fn leading_zero_integers_are_octal_as_the_cli_reads_them() {
+    let root =
+        load("a: 0440\nb: &m 0440\nc: !!int 0440\nd: 440\ne: 0o440\nf: -010\n").expect("yaml");
+    let Value::Map(entries) = root.value else {
+        panic!("mapping")
+    };
+    let values: Vec<Value> = entries.into_iter().map(|e| e.value.value).collect();
+    assert_eq!(
+        values,
+        vec![
+            Value::Int(288),
+            Value::Int(288),
+            Value::Int(288),
+            Value::Int(440),
+            Value::Int(288),
+            Value::Int(-8)
+        ]
+    );
+}
