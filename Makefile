@@ -10,7 +10,7 @@ export PATH := $(FLOTILLA_TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
-SERVER_PACKAGES := -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p app -p server
+SERVER_PACKAGES := -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-stack -p app -p server
 
 .PHONY: run build test lint unit-test e2e sandbox sandbox-down clean-data
 
@@ -39,8 +39,8 @@ lint:
 	cargo fmt --all --check
 	cargo clippy $(SERVER_PACKAGES) --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
-	# The compose model must stay pure: it is checked for the browser target too.
-	cargo clippy -p flotilla-compose --target wasm32-unknown-unknown -- -D warnings
+	# The compose model and the stack planner must stay pure: checked for the browser too.
+	cargo clippy -p flotilla-compose -p flotilla-stack --target wasm32-unknown-unknown -- -D warnings
 
 unit-test:
 	scripts/claim-target.sh

@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod model;
 mod node;
+mod objects;
 mod service;
 mod swarm;
 mod task;
@@ -19,6 +20,7 @@ pub use model::{
     Service, ServiceMode, Swarm, Task, TaskState,
 };
 pub use node::NodeChange;
+pub use objects::{NetworkSummary, ServiceTask, StoredObject};
 pub use service::ServiceCreate;
 pub use swarm::{JoinTokens, SwarmInit, SwarmJoin, TokenKind};
 
