@@ -16,6 +16,9 @@ pub enum FleetError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     Store(StoreError),
+    /// A compose file that cannot be deployed, with where the problem is.
+    #[error("{0}")]
+    Compose(flotilla_compose::ComposeError),
 }
 
 impl From<StoreError> for FleetError {
@@ -47,7 +50,7 @@ impl FleetError {
     /// The stable machine-readable code API clients branch on.
     pub fn code(&self) -> &'static str {
         match self {
-            Self::Invalid { .. } => "invalid",
+            Self::Invalid { .. } | Self::Compose(_) => "invalid",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::Engine(EngineError::InvalidEndpoint { .. }) => "invalid",
@@ -74,6 +77,7 @@ impl FleetError {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::Invalid { field, .. } => Some(field),
+            Self::Compose(err) => Some(&err.path),
             Self::Engine(EngineError::InvalidEndpoint { .. }) => Some("url"),
             _ => None,
         }

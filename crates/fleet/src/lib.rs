@@ -5,6 +5,7 @@
 mod error;
 mod hosts;
 mod nodes;
+mod stacks;
 mod swarms;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use flotilla_store::Store;
 pub use error::FleetError;
 pub use hosts::{HostStatus, NewHostRequest};
 pub use nodes::{NodeAction, NodeEntry};
+pub use stacks::{check_stack, ServiceProgress, StackInput, StackPlan, StackSummary};
 pub use swarms::{JoinRole, SwarmSummary};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;

@@ -1,0 +1,492 @@
+//! Stacks: a compose file planned against a swarm and deployed as `docker stack deploy`
+//! does, then listed, watched until it converges, and removed.
+
+use std::collections::{BTreeMap, HashMap};
+
+use flotilla_compose::{model::Warning, Files, Variables};
+use flotilla_engine::{DockerClient, StoredObject};
+use flotilla_stack::{Change, Current, Plan, StackObjects, LABEL_NAMESPACE};
+use futures::future::try_join_all;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::{Fleet, FleetError, Result};
+
+/// What a deploy or a plan takes: the same body the API's `PUT …/stacks/{stack}` takes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StackInput {
+    pub compose: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Attached files by relative path; `.env` among them supplies variables.
+    #[serde(default)]
+    pub files: Files,
+    #[serde(default)]
+    pub prune: bool,
+}
+
+/// A plan, with the file's warnings; after a deploy, what was done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackPlan {
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+    pub applied: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackSummary {
+    pub name: String,
+    pub services: Vec<String>,
+}
+
+/// How far one service is on its way to the spec just deployed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServiceProgress {
+    pub service: String,
+    /// `None` for global services: every eligible node runs one.
+    pub desired: Option<u64>,
+    pub running: u64,
+    /// Errors of the current spec's failed tasks.
+    pub errors: Vec<String>,
+}
+
+impl ServiceProgress {
+    pub fn converged(&self) -> bool {
+        match self.desired {
+            Some(desired) => self.running == desired,
+            None => self.running > 0,
+        }
+    }
+}
+
+fn label(stack: &str) -> String {
+    format!("{LABEL_NAMESPACE}={stack}")
+}
+
+fn warning_text(warning: &Warning) -> String {
+    format!(
+        "line {}, column {}: {}: {}",
+        warning.at.line, warning.at.column, warning.path, warning.message
+    )
+}
+
+/// Parses and converts `input` for `stack`; nothing touches a swarm.
+pub fn check_stack(stack: &str, input: &StackInput) -> Result<(StackObjects, Vec<String>)> {
+    flotilla_stack::check_stack_name(stack).map_err(|m| FleetError::invalid("stack", m))?;
+    let dotenv = input
+        .files
+        .get(".env")
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned());
+    let variables = Variables::new(&input.env, dotenv.as_deref()).map_err(FleetError::Compose)?;
+    let compose = flotilla_compose::parse(&input.compose, &variables, &input.files)
+        .map_err(FleetError::Compose)?;
+    let warnings = compose.sorted_warnings().iter().map(warning_text).collect();
+    Ok((
+        flotilla_stack::convert(stack, &compose, &input.files),
+        warnings,
+    ))
+}
+
+/// The swarm's objects as the planner compares them, plus IDs and versions to act on.
+struct Swarmside {
+    current: Current,
+    services: HashMap<String, StoredObject>,
+    secrets: HashMap<String, StoredObject>,
+    configs: HashMap<String, StoredObject>,
+}
+
+fn name_of(object: &StoredObject) -> String {
+    object
+        .spec
+        .get("Name")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn read_swarm(client: &DockerClient, stack: &str) -> Result<Swarmside> {
+    let label = label(stack);
+    let (networks, secrets, configs, services) = futures::try_join!(
+        client.networks(),
+        client.secrets(None),
+        client.configs(None),
+        client.service_specs(Some(&label)),
+    )?;
+    let by_name = |objects: Vec<StoredObject>| -> HashMap<String, StoredObject> {
+        objects.into_iter().map(|o| (name_of(&o), o)).collect()
+    };
+    let network_names: HashMap<&str, &str> = networks
+        .iter()
+        .map(|n| (n.id.as_str(), n.name.as_str()))
+        .collect();
+    let services = services
+        .into_iter()
+        .map(|mut service| {
+            comparable_spec(&mut service.spec, &network_names);
+            service
+        })
+        .collect();
+    let (secrets, configs, services) = (by_name(secrets), by_name(configs), by_name(services));
+    let specs = |objects: &HashMap<String, StoredObject>| {
+        objects
+            .iter()
+            .map(|(name, o)| (name.clone(), o.spec.clone()))
+            .collect()
+    };
+    Ok(Swarmside {
+        current: Current {
+            networks: networks.into_iter().map(|n| (n.name, n.scope)).collect(),
+            secrets: specs(&secrets),
+            configs: specs(&configs),
+            services: specs(&services),
+        },
+        services,
+        secrets,
+        configs,
+    })
+}
+
+/// A stored service spec in the terms a compose file produces: networks by name rather
+/// than ID, secrets and configs by name alone.
+fn comparable_spec(spec: &mut Value, network_names: &HashMap<&str, &str>) {
+    if let Some(Value::Array(networks)) = spec.pointer_mut("/TaskTemplate/Networks") {
+        for network in networks {
+            if let Some(Value::String(target)) = network.get_mut("Target") {
+                if let Some(name) = network_names.get(target.as_str()) {
+                    *target = (*name).to_owned();
+                }
+            }
+        }
+    }
+    for (list, id_key) in [
+        ("/TaskTemplate/ContainerSpec/Secrets", "SecretID"),
+        ("/TaskTemplate/ContainerSpec/Configs", "ConfigID"),
+    ] {
+        if let Some(Value::Array(references)) = spec.pointer_mut(list) {
+            for reference in references.iter_mut().filter_map(Value::as_object_mut) {
+                reference.remove(id_key);
+            }
+        }
+    }
+}
+
+impl Fleet {
+    /// What deploying `input` as `stack` would change on the swarm; changes nothing.
+    pub async fn plan_stack(
+        &self,
+        swarm: &str,
+        stack: &str,
+        input: &StackInput,
+    ) -> Result<StackPlan> {
+        let (objects, warnings) = check_stack(stack, input)?;
+        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let side = read_swarm(&client, stack).await?;
+        Ok(StackPlan {
+            plan: flotilla_stack::plan(&objects, &side.current, input.prune),
+            warnings,
+            applied: false,
+        })
+    }
+
+    /// Deploys `input` as `stack`: plans first, and touches nothing when the plan has
+    /// problems. Independent objects are created concurrently.
+    pub async fn deploy_stack(
+        &self,
+        swarm: &str,
+        stack: &str,
+        input: &StackInput,
+    ) -> Result<StackPlan> {
+        let (objects, warnings) = check_stack(stack, input)?;
+        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let side = read_swarm(&client, stack).await?;
+        let plan = flotilla_stack::plan(&objects, &side.current, input.prune);
+        if !plan.problems.is_empty() {
+            return Err(FleetError::Conflict(plan.problems.join("; ")));
+        }
+        apply(&client, &objects, &side, &plan).await?;
+        Ok(StackPlan {
+            plan,
+            warnings,
+            applied: true,
+        })
+    }
+
+    /// Stacks on the swarm, made by Flotilla or by `docker stack deploy`.
+    pub async fn stacks(&self, swarm: &str) -> Result<Vec<StackSummary>> {
+        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let services = client.service_specs(Some(LABEL_NAMESPACE)).await?;
+        let mut stacks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for service in &services {
+            let stack = service
+                .spec
+                .pointer(&format!("/Labels/{}", LABEL_NAMESPACE.replace('/', "~1")))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            stacks.entry(stack).or_default().push(name_of(service));
+        }
+        Ok(stacks
+            .into_iter()
+            .map(|(name, mut services)| {
+                services.sort();
+                StackSummary { name, services }
+            })
+            .collect())
+    }
+
+    /// Each service of `stack` against its current spec.
+    pub async fn stack_progress(&self, swarm: &str, stack: &str) -> Result<Vec<ServiceProgress>> {
+        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let services = client.service_specs(Some(&label(stack))).await?;
+        let progress = services.iter().map(|service| {
+            let client = &client;
+            async move {
+                let tasks = client.service_tasks(&service.id, true).await?;
+                let desired = service
+                    .spec
+                    .pointer("/Mode/Replicated/Replicas")
+                    .and_then(Value::as_u64)
+                    .or_else(|| service.spec.pointer("/Mode/Replicated").map(|_| 1));
+                let running = tasks
+                    .iter()
+                    .filter(|t| t.desired_state == "running" && t.state == "running")
+                    .count() as u64;
+                let errors = tasks
+                    .iter()
+                    .filter(|t| matches!(t.state.as_str(), "failed" | "rejected"))
+                    .map(|t| {
+                        format!(
+                            "{}: {}",
+                            t.state,
+                            if t.error.is_empty() {
+                                &t.message
+                            } else {
+                                &t.error
+                            }
+                        )
+                    })
+                    .collect();
+                Ok::<_, FleetError>(ServiceProgress {
+                    service: name_of(service),
+                    desired,
+                    running,
+                    errors,
+                })
+            }
+        });
+        let mut progress = try_join_all(progress).await?;
+        progress.sort_by(|a, b| a.service.cmp(&b.service));
+        Ok(progress)
+    }
+
+    /// Removes the stack's services, then its secrets, configs and networks, as
+    /// `docker stack rm` does. Returns the names removed; an absent stack removes nothing.
+    pub async fn remove_stack(&self, swarm: &str, stack: &str) -> Result<Vec<String>> {
+        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let label = label(stack);
+        let mut removed = Vec::new();
+        let services = client.service_specs(Some(&label)).await?;
+        try_join_all(services.iter().map(|s| client.remove_service(&s.id))).await?;
+        removed.extend(services.iter().map(name_of));
+        let secrets = client.secrets(Some(&label)).await?;
+        try_join_all(secrets.iter().map(|s| client.remove_secret(&s.id))).await?;
+        removed.extend(secrets.iter().map(name_of));
+        let configs = client.configs(Some(&label)).await?;
+        try_join_all(configs.iter().map(|c| client.remove_config(&c.id))).await?;
+        removed.extend(configs.iter().map(name_of));
+        let networks: Vec<_> = client
+            .networks()
+            .await?
+            .into_iter()
+            .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
+            .collect();
+        try_join_all(
+            networks
+                .iter()
+                .map(|n| remove_network_when_free(&client, &n.id)),
+        )
+        .await?;
+        removed.extend(networks.into_iter().map(|n| n.name));
+        Ok(removed)
+    }
+}
+
+/// Seconds a removed service's tasks get to let go of the stack's networks.
+const NETWORK_RELEASE_SECS: u64 = 60;
+
+/// Removes a network once the tasks of the services just removed have left it.
+async fn remove_network_when_free(client: &DockerClient, id: &str) -> Result<()> {
+    let deadline =
+        tokio::time::Instant::now() + std::time::Duration::from_secs(NETWORK_RELEASE_SECS);
+    loop {
+        match client.remove_network(id).await {
+            Err(err)
+                if err.to_string().contains("is in use")
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            other => return other.map_err(FleetError::from),
+        }
+    }
+}
+
+fn planned(plan: &Plan, kind: &str, name: &str) -> Change {
+    plan.objects
+        .iter()
+        .find(|o| o.kind == kind && o.name == name)
+        .map_or(Change::Unchanged, |o| o.change)
+}
+
+/// Carries the plan out: networks, then secrets and configs, then services (which refer
+/// to all of those), each group concurrently.
+async fn apply(
+    client: &DockerClient,
+    objects: &StackObjects,
+    side: &Swarmside,
+    plan: &Plan,
+) -> Result<()> {
+    try_join_all(
+        objects
+            .networks
+            .iter()
+            .filter(|(name, _)| planned(plan, "network", name) == Change::Create)
+            .map(|(_, request)| client.create_network(request)),
+    )
+    .await?;
+    let (secret_ids, config_ids) = futures::try_join!(
+        try_join_all(put_file_objects(
+            client,
+            &objects.secrets,
+            &side.secrets,
+            true
+        )),
+        try_join_all(put_file_objects(
+            client,
+            &objects.configs,
+            &side.configs,
+            false
+        )),
+    )?;
+    let mut ids: HashMap<String, String> = side
+        .secrets
+        .iter()
+        .chain(side.configs.iter())
+        .map(|(name, o)| (name.clone(), o.id.clone()))
+        .collect();
+    ids.extend(secret_ids.into_iter().chain(config_ids));
+    let services = objects.services.iter().filter_map(|(name, spec)| {
+        let change = planned(plan, "service", name);
+        (change != Change::Unchanged).then(|| {
+            let spec = with_reference_ids(spec.clone(), &ids);
+            let existing = side.services.get(name).cloned();
+            async move {
+                match existing {
+                    None => client
+                        .create_service_spec(&spec)
+                        .await
+                        .map(drop)
+                        .map_err(FleetError::from),
+                    Some(old) => update_service(client, old, spec).await,
+                }
+            }
+        })
+    });
+    try_join_all(services).await?;
+    let pruned = plan
+        .objects
+        .iter()
+        .filter(|o| o.kind == "service" && o.change == Change::Remove)
+        .filter_map(|o| side.services.get(&o.name))
+        .map(|s| client.remove_service(&s.id));
+    try_join_all(pruned).await?;
+    Ok(())
+}
+
+/// Creates each secret (or config) that is new and updates each that exists, yielding
+/// `(name, id)`.
+fn put_file_objects<'a>(
+    client: &'a DockerClient,
+    specs: &'a BTreeMap<String, Value>,
+    existing: &'a HashMap<String, StoredObject>,
+    secrets: bool,
+) -> Vec<impl std::future::Future<Output = Result<(String, String)>> + 'a> {
+    specs
+        .iter()
+        .map(move |(name, spec)| async move {
+            let id = match (existing.get(name), secrets) {
+                (Some(old), true) => client
+                    .update_secret(&old.id, old.version, spec)
+                    .await
+                    .map(|()| old.id.clone()),
+                (Some(old), false) => client
+                    .update_config(&old.id, old.version, spec)
+                    .await
+                    .map(|()| old.id.clone()),
+                (None, true) => client.create_secret(spec).await,
+                (None, false) => client.create_config(spec).await,
+            }?;
+            Ok((name.clone(), id))
+        })
+        .collect()
+}
+
+/// Fills `SecretID`/`ConfigID` in the service's references from the names.
+fn with_reference_ids(mut spec: Value, ids: &HashMap<String, String>) -> Value {
+    for (list, name_key, id_key) in [
+        (
+            "/TaskTemplate/ContainerSpec/Secrets",
+            "SecretName",
+            "SecretID",
+        ),
+        (
+            "/TaskTemplate/ContainerSpec/Configs",
+            "ConfigName",
+            "ConfigID",
+        ),
+    ] {
+        if let Some(Value::Array(references)) = spec.pointer_mut(list) {
+            for reference in references {
+                let id = reference
+                    .get(name_key)
+                    .and_then(Value::as_str)
+                    .and_then(|name| ids.get(name))
+                    .cloned();
+                if let (Some(id), Value::Object(map)) = (id, reference) {
+                    map.insert(id_key.to_owned(), Value::String(id));
+                }
+            }
+        }
+    }
+    spec
+}
+
+/// Updates against the version read; keeps `ForceUpdate` as the CLI does, so an unchanged
+/// spec does not restart tasks. A concurrent change gets one retry with a fresh version.
+async fn update_service(client: &DockerClient, old: StoredObject, mut spec: Value) -> Result<()> {
+    if let (Some(force), Some(Value::Object(task))) = (
+        old.spec.pointer("/TaskTemplate/ForceUpdate").cloned(),
+        spec.get_mut("TaskTemplate"),
+    ) {
+        task.insert("ForceUpdate".to_owned(), force);
+    }
+    match client
+        .update_service_spec(&old.id, old.version, &spec)
+        .await
+    {
+        Err(err) if err.is_out_of_sequence() => {
+            let name = name_of(&old);
+            let fresh = client
+                .service_specs(None)
+                .await?
+                .into_iter()
+                .find(|s| s.id == old.id)
+                .ok_or_else(|| FleetError::NotFound(format!("service {name} is gone")))?;
+            client
+                .update_service_spec(&fresh.id, fresh.version, &spec)
+                .await?;
+            Ok(())
+        }
+        other => other.map(drop).map_err(FleetError::from),
+    }
+}

@@ -1,0 +1,409 @@
+//! Every compose file in `tests/stacks` is deployed twice to one sandbox swarm: once by the
+//! real CLI (`docker stack deploy`, as stack `cliN`) and once by Flotilla (as `fltN`). The
+//! services, networks, secrets and configs the engine then reports must be identical once
+//! the stack names and object IDs are set aside. Needs root; `make test` provides it.
+
+#[path = "../../engine/tests/support/mod.rs"]
+#[allow(dead_code)] // shared with suites that use all of it
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use flotilla_fleet::{Fleet, NewHostRequest, StackInput};
+use flotilla_stack::Change;
+use flotilla_store::Store;
+use serde_json::Value;
+use support::Sandbox;
+
+/// The CLI the issue names; `DOCKER_CLI` overrides, as in the other suites.
+fn docker_cli() -> String {
+    std::env::var("DOCKER_CLI").unwrap_or_else(|_| "/usr/local/bin/docker".into())
+}
+
+/// Variables the deployer has, given to the CLI's environment and to Flotilla alike.
+fn deployer_env() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("FROM_DEPLOYER".to_owned(), "deployer-value".to_owned()),
+        ("REGION".to_owned(), "eu-west".to_owned()),
+        ("REPLICAS".to_owned(), "2".to_owned()),
+        ("FROM_DOTENV".to_owned(), "the-deployer-wins".to_owned()),
+    ])
+}
+
+/// The corpus: every `tests/stacks/*.yml`. Objects it names explicitly (`name:`) sort after
+/// both `cliN_` and `fltN_`, so references sorted by name line up for either stack.
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stacks");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/stacks")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// What Flotilla is given for `file`: the text, the deployer's variables, the attached
+/// files under `files/`, and the file's own `.env` as `.env`.
+fn input_for(file: &Path) -> StackInput {
+    let dir = file.parent().expect("dir");
+    let mut files = BTreeMap::new();
+    for entry in std::fs::read_dir(dir.join("files")).expect("files") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        files.insert(format!("files/{name}"), std::fs::read(&path).expect("read"));
+    }
+    if let Ok(dotenv) = std::fs::read(file.with_extension("env")) {
+        files.insert(".env".to_owned(), dotenv);
+    }
+    StackInput {
+        compose: std::fs::read_to_string(file).expect("compose"),
+        env: deployer_env(),
+        files,
+        prune: false,
+    }
+}
+
+/// `docker stack deploy` from a copy of the file beside its own `.env`, as the CLI reads it.
+fn cli_deploy(sandbox: &Sandbox, file: &Path, stack: &str) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let dir = file.parent().expect("dir");
+    std::fs::create_dir(work.path().join("files")).expect("mkdir");
+    for entry in std::fs::read_dir(dir.join("files")).expect("files") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(
+            &path,
+            work.path()
+                .join("files")
+                .join(path.file_name().expect("name")),
+        )
+        .expect("copy");
+    }
+    // `docker stack deploy` reads no `.env`: its variables reach the CLI through the
+    // environment, under the deployer's own.
+    let dotenv = std::fs::read_to_string(file.with_extension("env")).unwrap_or_default();
+    let dotenv = flotilla_compose::parse_dotenv(&dotenv).expect(".env");
+    std::fs::copy(file, work.path().join("compose.yml")).expect("copy");
+    let output = Command::new(docker_cli())
+        .current_dir(work.path())
+        .env_clear()
+        .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        .envs(dotenv)
+        .envs(deployer_env())
+        .args(["-H", &sandbox.endpoint(1).to_string()])
+        .args([
+            "stack",
+            "deploy",
+            "--detach=true",
+            "--resolve-image",
+            "never",
+        ])
+        .args(["-c", "compose.yml", stack])
+        .output()
+        .expect("run the docker CLI");
+    assert!(
+        output.status.success(),
+        "docker stack deploy {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// `docker <kind> inspect` of the stack's objects, by name with the stack name replaced,
+/// IDs, versions and timestamps dropped.
+fn inspect(sandbox: &Sandbox, kind: &str, stack: &str) -> BTreeMap<String, Value> {
+    let ids = ids(sandbox, kind, stack);
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    if ids.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut args = vec![kind, "inspect"];
+    args.extend(ids);
+    let mut text = sandbox.docker(1, &args);
+    // Services name their networks by ID.
+    for line in sandbox
+        .docker(
+            1,
+            &[
+                "network",
+                "ls",
+                "--no-trunc",
+                "--format",
+                "{{.ID}} {{.Name}}",
+            ],
+        )
+        .lines()
+    {
+        if let Some((id, name)) = line.split_once(' ') {
+            text = text.replace(
+                &format!("\"Target\": \"{id}\""),
+                &format!("\"Target\": \"{name}\""),
+            );
+        }
+    }
+    let text = text.replace(&format!("{stack}_"), "STACK_");
+    let text = text.replace(&format!("\"{stack}\""), "\"STACK\"");
+    let objects: Vec<Value> = serde_json::from_str(&text).expect("inspect json");
+    objects
+        .into_iter()
+        .map(|mut object| {
+            let name = object
+                .pointer("/Spec/Name")
+                .or_else(|| object.get("Name"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            strip_identity(&mut object);
+            (name, object)
+        })
+        .collect()
+}
+
+/// IDs of the stack's objects of one kind (`docker service ls -q --filter label=…`).
+fn ids(sandbox: &Sandbox, kind: &str, stack: &str) -> Vec<String> {
+    let filter = format!("label=com.docker.stack.namespace={stack}");
+    sandbox
+        .docker(1, &[kind, "ls", "-q", "--filter", &filter])
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Removes what differs between any two deployments of the same thing.
+fn strip_identity(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for key in [
+                "ID",
+                "Id",
+                "Version",
+                "CreatedAt",
+                "UpdatedAt",
+                "Created",
+                "SecretID",
+                "ConfigID",
+                "Endpoint",
+                "UpdateStatus",
+                "Containers",
+                "IPAM",
+                "ServiceStatus",
+                "PreviousSpec",
+                "Peers",
+                "JobStatus",
+                // Allocated by swarm per network.
+                "com.docker.network.driver.overlay.vxlanid_list",
+            ] {
+                map.remove(key);
+            }
+            map.values_mut().for_each(strip_identity);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_identity),
+        _ => {}
+    }
+}
+
+/// The subnet the file asked for survives in the network's IPAM; the rest of IPAM (the
+/// gateway swarm picked) is set aside with the other identity fields.
+fn subnets(sandbox: &Sandbox, stack: &str) -> BTreeMap<String, Vec<String>> {
+    let filter = format!("label=com.docker.stack.namespace={stack}");
+    sandbox
+        .docker(
+            1,
+            &[
+                "network",
+                "ls",
+                "--filter",
+                &filter,
+                "--format",
+                "{{.Name}}",
+            ],
+        )
+        .lines()
+        .map(|name| {
+            let subnets = sandbox.docker(
+                1,
+                &[
+                    "network",
+                    "inspect",
+                    name,
+                    "--format",
+                    "{{range .IPAM.Config}}{{.Subnet}} {{end}}",
+                ],
+            );
+            let mut subnets: Vec<String> = subnets.split_whitespace().map(str::to_owned).collect();
+            subnets.retain(|s| s.starts_with("10.99."));
+            (name.replacen(&format!("{stack}_"), "STACK_", 1), subnets)
+        })
+        .collect()
+}
+
+fn assert_same(
+    kind: &str,
+    file: &Path,
+    cli: &BTreeMap<String, Value>,
+    ours: &BTreeMap<String, Value>,
+) {
+    assert_eq!(
+        cli.keys().collect::<Vec<_>>(),
+        ours.keys().collect::<Vec<_>>(),
+        "{}: {kind} names differ",
+        file.display()
+    );
+    for (name, expected) in cli {
+        let actual = &ours[name];
+        if expected != actual {
+            let changes = flotilla_stack::diff_specs(expected, actual);
+            panic!(
+                "{}: {kind} {name} differs from the CLI's:\n{}\nCLI: {}\nFlotilla: {}",
+                file.display(),
+                changes
+                    .iter()
+                    .map(|c| format!("  {}: {:?} → {:?}", c.path, c.before, c.after))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                serde_json::to_string(expected).unwrap_or_default(),
+                serde_json::to_string(actual).unwrap_or_default()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn flotilla_deploys_every_corpus_file_exactly_as_docker_stack_deploy() {
+    let sandbox = Sandbox::up("fltstk", "10.219.0", 1);
+    sandbox.docker(
+        1,
+        &["swarm", "init", "--advertise-addr", &sandbox.address(1)],
+    );
+    // What the corpus declares external.
+    sandbox.docker(1, &["network", "create", "-d", "overlay", "shared-overlay"]);
+    sandbox.docker(1, &["volume", "create", "shared-volume"]);
+    let token = std::process::Command::new("sh")
+        .args(["-c", "printf token"])
+        .output()
+        .expect("sh");
+    let token_file = tempfile::NamedTempFile::new().expect("tempfile");
+    std::fs::write(token_file.path(), token.stdout).expect("write");
+    sandbox.docker(
+        1,
+        &[
+            "secret",
+            "create",
+            "shared-token",
+            &token_file.path().to_string_lossy(),
+        ],
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fleet = Fleet::new(Arc::new(Store::open_in(dir.path()).await.expect("store")));
+    fleet
+        .register_host(&NewHostRequest {
+            name: "node1".into(),
+            url: sandbox.endpoint(1).to_string(),
+            tls: None,
+            save_anyway: false,
+        })
+        .await
+        .expect("register");
+    fleet
+        .adopt_swarm("conformance", &sandbox.endpoint(1).to_string(), None)
+        .await
+        .expect("adopt");
+
+    for (i, file) in corpus().iter().enumerate() {
+        let (cli, flt) = (format!("cli{i}"), format!("flt{i}"));
+        let input = input_for(file);
+        cli_deploy(&sandbox, file, &cli);
+        let by_cli = snapshot(&sandbox, &cli);
+        // A stack the CLI made is Flotilla's to manage: the same file plans no change.
+        assert_no_change(&fleet, &cli, &input, file).await;
+        // Published ports and subnets are the swarm's to hand out once: the CLI's stack
+        // goes before Flotilla deploys the same file.
+        sandbox.docker(1, &["stack", "rm", &cli]);
+        wait_until_gone(&sandbox, &cli).await;
+
+        let deployed = fleet
+            .deploy_stack("conformance", &flt, &input)
+            .await
+            .unwrap_or_else(|err| panic!("{}: {err}", file.display()));
+        assert!(deployed.applied);
+        let by_flotilla = snapshot(&sandbox, &flt);
+        for (kind, cli_objects) in &by_cli.objects {
+            assert_same(kind, file, cli_objects, &by_flotilla.objects[kind]);
+        }
+        assert_eq!(by_cli.subnets, by_flotilla.subnets, "{}", file.display());
+        assert_no_change(&fleet, &flt, &input, file).await;
+
+        let removed = fleet
+            .remove_stack("conformance", &flt)
+            .await
+            .expect("remove");
+        assert!(!removed.is_empty(), "{}: nothing removed", file.display());
+        wait_until_gone(&sandbox, &flt).await;
+    }
+}
+
+struct Snapshot {
+    objects: BTreeMap<&'static str, BTreeMap<String, Value>>,
+    subnets: BTreeMap<String, Vec<String>>,
+}
+
+fn snapshot(sandbox: &Sandbox, stack: &str) -> Snapshot {
+    Snapshot {
+        objects: ["service", "network", "secret", "config"]
+            .into_iter()
+            .map(|kind| (kind, inspect(sandbox, kind, stack)))
+            .collect(),
+        subnets: subnets(sandbox, stack),
+    }
+}
+
+async fn assert_no_change(fleet: &Fleet, stack: &str, input: &StackInput, file: &Path) {
+    let again = fleet
+        .plan_stack("conformance", stack, input)
+        .await
+        .expect("plan");
+    // bollard reads a service's `Healthcheck` under the API document's `HealthCheck` and so
+    // loses it: a service with a health check is always planned as an update (harmless,
+    // and what the CLI does for every service), and nothing else may change.
+    let unreadable_healthcheck = |o: &&flotilla_stack::PlannedObject| {
+        o.fields.len() == 1
+            && o.fields[0].path == "TaskTemplate.ContainerSpec.HealthCheck"
+            && o.fields[0].before.is_none()
+    };
+    let changed: Vec<_> = again
+        .plan
+        .objects
+        .iter()
+        .filter(|o| o.change != Change::Unchanged && !unreadable_healthcheck(o))
+        .collect();
+    assert!(
+        changed.is_empty() && again.plan.problems.is_empty(),
+        "{}: deploying {stack} again would change {changed:#?} {:?}",
+        file.display(),
+        again.plan.problems
+    );
+}
+
+/// Until no service, network, secret or config carries the stack's label.
+async fn wait_until_gone(sandbox: &Sandbox, stack: &str) {
+    support::eventually(
+        &format!("stack {stack} removed"),
+        std::time::Duration::from_secs(60),
+        || async {
+            let left: usize = ["service", "network", "secret", "config"]
+                .iter()
+                .map(|kind| ids(sandbox, kind, stack).len())
+                .sum();
+            (left == 0).then_some(())
+        },
+    )
+    .await;
+}
