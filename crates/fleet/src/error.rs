@@ -24,9 +24,9 @@ pub enum FleetError {
 impl From<StoreError> for FleetError {
     fn from(err: StoreError) -> Self {
         match err {
-            StoreError::NoSuchHost(_) | StoreError::NoSuchSwarm(_) => {
-                Self::NotFound(err.to_string())
-            }
+            StoreError::NoSuchHost(_)
+            | StoreError::NoSuchSwarm(_)
+            | StoreError::NoSuchStackVersion(_) => Self::NotFound(err.to_string()),
             StoreError::HostExists(_) | StoreError::SwarmExists(_) => {
                 Self::Conflict(err.to_string())
             }

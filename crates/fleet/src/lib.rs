@@ -15,7 +15,9 @@ use flotilla_store::Store;
 pub use error::FleetError;
 pub use hosts::{HostStatus, NewHostRequest};
 pub use nodes::{NodeAction, NodeEntry};
-pub use stacks::{check_stack, ServiceProgress, StackInput, StackPlan, StackSummary};
+pub use stacks::{
+    check_stack, ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo,
+};
 pub use swarms::{JoinRole, SwarmSummary};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;

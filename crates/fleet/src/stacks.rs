@@ -18,11 +18,48 @@ pub struct StackInput {
     pub compose: String,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
-    /// Attached files by relative path; `.env` among them supplies variables.
-    #[serde(default)]
+    /// Attached files by relative path, base64 in JSON; `.env` among them supplies
+    /// variables.
+    #[serde(default, with = "base64_files")]
     pub files: Files,
     #[serde(default)]
     pub prune: bool,
+}
+
+/// Attached files travel as base64 text in JSON bodies and in the version history.
+mod base64_files {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{BTreeMap, Files};
+
+    pub fn serialize<S: Serializer>(files: &Files, serializer: S) -> Result<S::Ok, S::Error> {
+        let encoded: BTreeMap<&String, String> = files
+            .iter()
+            .map(|(path, bytes)| {
+                (
+                    path,
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                )
+            })
+            .collect();
+        encoded.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Files, D::Error> {
+        let encoded = BTreeMap::<String, String>::deserialize(deserializer)?;
+        encoded
+            .into_iter()
+            .map(|(path, text)| {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|err| {
+                        serde::de::Error::custom(format!("files.{path}: not base64: {err}"))
+                    })?;
+                Ok((flotilla_compose::file_key(&path), bytes))
+            })
+            .collect()
+    }
 }
 
 /// A plan, with the file's warnings; after a deploy, what was done.
@@ -31,6 +68,22 @@ pub struct StackPlan {
     pub plan: Plan,
     pub warnings: Vec<String>,
     pub applied: bool,
+    /// The version number this deploy was recorded as.
+    pub version: Option<i64>,
+}
+
+/// One deploy in a stack's history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StackVersionInfo {
+    pub version: i64,
+    pub deployed_by: String,
+    /// Unix milliseconds.
+    pub deployed_at: i64,
+    pub compose: String,
+    /// Variable names only: their values may be secrets.
+    pub env_names: Vec<String>,
+    pub file_names: Vec<String>,
+    pub prune: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -85,6 +138,27 @@ pub fn check_stack(stack: &str, input: &StackInput) -> Result<(StackObjects, Vec
         flotilla_stack::convert(stack, &compose, &input.files),
         warnings,
     ))
+}
+
+fn version_input(version: &flotilla_store::StackVersion) -> Result<StackInput> {
+    let broken = |err: serde_json::Error| {
+        FleetError::Conflict(format!(
+            "version {} is stored damaged: {err}",
+            version.version
+        ))
+    };
+    let env = serde_json::from_str(&version.env).map_err(broken)?;
+    let files: Value = serde_json::from_str(&version.files).map_err(broken)?;
+    let files =
+        serde_json::from_value::<StackInput>(serde_json::json!({ "compose": "", "files": files }))
+            .map_err(broken)?
+            .files;
+    Ok(StackInput {
+        compose: version.compose.clone(),
+        env,
+        files,
+        prune: version.prune,
+    })
 }
 
 /// The swarm's objects as the planner compares them, plus IDs and versions to act on.
@@ -185,6 +259,7 @@ impl Fleet {
             plan: flotilla_stack::plan(&objects, &side.current, input.prune),
             warnings,
             applied: false,
+            version: None,
         })
     }
 
@@ -195,20 +270,96 @@ impl Fleet {
         swarm: &str,
         stack: &str,
         input: &StackInput,
+        deployed_by: &str,
     ) -> Result<StackPlan> {
         let (objects, warnings) = check_stack(stack, input)?;
-        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let record = self.swarm(swarm).await?;
+        let client = self.manager(&record).await?;
         let side = read_swarm(&client, stack).await?;
         let plan = flotilla_stack::plan(&objects, &side.current, input.prune);
         if !plan.problems.is_empty() {
             return Err(FleetError::Conflict(plan.problems.join("; ")));
         }
         apply(&client, &objects, &side, &plan).await?;
+        let env = serde_json::to_string(&input.env).unwrap_or_default();
+        let files = serde_json::to_value(input)
+            .ok()
+            .and_then(|v| v.get("files").map(Value::to_string))
+            .unwrap_or_else(|| "{}".to_owned());
+        let version = self
+            .store()
+            .add_stack_version(&flotilla_store::NewStackVersion {
+                swarm_id: &record.id,
+                stack,
+                compose: &input.compose,
+                env: &env,
+                files: &files,
+                prune: input.prune,
+                deployed_by,
+            })
+            .await?;
         Ok(StackPlan {
             plan,
             warnings,
             applied: true,
+            version: Some(version.version),
         })
+    }
+
+    /// The stack's deploys, newest first.
+    pub async fn stack_versions(&self, swarm: &str, stack: &str) -> Result<Vec<StackVersionInfo>> {
+        let record = self.swarm(swarm).await?;
+        let versions = self.store().stack_versions(&record.id, stack).await?;
+        versions
+            .into_iter()
+            .map(|v| {
+                let input = version_input(&v)?;
+                Ok(StackVersionInfo {
+                    version: v.version,
+                    deployed_by: v.deployed_by,
+                    deployed_at: v.deployed_at,
+                    compose: v.compose,
+                    env_names: input.env.into_keys().collect(),
+                    file_names: input.files.into_keys().collect(),
+                    prune: v.prune,
+                })
+            })
+            .collect()
+    }
+
+    /// What was deployed as `version`, ready to deploy again.
+    pub async fn stack_version_input(
+        &self,
+        swarm: &str,
+        stack: &str,
+        version: i64,
+    ) -> Result<StackInput> {
+        let record = self.swarm(swarm).await?;
+        version_input(
+            &self
+                .store()
+                .stack_version(&record.id, stack, version)
+                .await?,
+        )
+    }
+
+    /// A line diff of the compose text from version `from` to version `to`.
+    pub async fn diff_stack_versions(
+        &self,
+        swarm: &str,
+        stack: &str,
+        from: i64,
+        to: i64,
+    ) -> Result<String> {
+        let record = self.swarm(swarm).await?;
+        let (old, new) = futures::try_join!(
+            self.store().stack_version(&record.id, stack, from),
+            self.store().stack_version(&record.id, stack, to),
+        )?;
+        Ok(similar::TextDiff::from_lines(&old.compose, &new.compose)
+            .unified_diff()
+            .header(&format!("version {from}"), &format!("version {to}"))
+            .to_string())
     }
 
     /// Stacks on the swarm, made by Flotilla or by `docker stack deploy`.

@@ -330,7 +330,7 @@ async fn flotilla_deploys_every_corpus_file_exactly_as_docker_stack_deploy() {
         wait_until_gone(&sandbox, &cli).await;
 
         let deployed = fleet
-            .deploy_stack("conformance", &flt, &input)
+            .deploy_stack("conformance", &flt, &input, "conformance")
             .await
             .unwrap_or_else(|err| panic!("{}: {err}", file.display()));
         assert!(deployed.applied);
@@ -406,4 +406,292 @@ async fn wait_until_gone(sandbox: &Sandbox, stack: &str) {
         },
     )
     .await;
+}
+
+/// Every object on the swarm, by kind, as `docker <kind> ls` lists them.
+fn everything(sandbox: &Sandbox) -> Vec<String> {
+    ["service", "network", "secret", "config", "volume"]
+        .iter()
+        .flat_map(|kind| {
+            sandbox
+                .docker(1, &[kind, "ls", "--format", "{{.Name}}"])
+                .lines()
+                .map(|name| format!("{kind} {name}"))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The header of an invalid corpus file: `# expect-line: N`.
+fn expected_line(text: &str) -> usize {
+    text.lines()
+        .find_map(|l| l.strip_prefix("# expect-line: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("expect-line header")
+}
+
+#[tokio::test]
+async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
+    let sandbox = Sandbox::up("fltstl", "10.220.0", 1);
+    sandbox.docker(
+        1,
+        &["swarm", "init", "--advertise-addr", &sandbox.address(1)],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fleet = Fleet::new(Arc::new(Store::open_in(dir.path()).await.expect("store")));
+    let url = sandbox.endpoint(1).to_string();
+    fleet
+        .register_host(&NewHostRequest {
+            name: "node1".into(),
+            url: url.clone(),
+            tls: None,
+            save_anyway: false,
+        })
+        .await
+        .expect("register");
+    fleet.adopt_swarm("life", &url, None).await.expect("adopt");
+
+    let compose = |replicas: u32, image: &str, with_worker: bool| {
+        StackInput {
+        compose: format!(
+            "services:\n  web:\n    image: {image}\n    command: [sleep, \"3600\"]\n    deploy:\n      replicas: {replicas}\n{}",
+            if with_worker {
+                "  worker:\n    image: local/busybox:1\n    command: [sleep, \"3600\"]\n"
+            } else {
+                ""
+            }
+        ),
+        prune: !with_worker,
+        ..StackInput::default()
+    }
+    };
+    let converged = |fleet: &Fleet| {
+        let fleet = fleet.clone();
+        async move {
+            support::eventually(
+                "stack converged",
+                std::time::Duration::from_secs(60),
+                || {
+                    let fleet = fleet.clone();
+                    async move {
+                        let progress = fleet.stack_progress("life", "shop").await.ok()?;
+                        progress.iter().all(|p| p.converged()).then_some(progress)
+                    }
+                },
+            )
+            .await
+        }
+    };
+
+    // Version 1: two services, web with 2 replicas.
+    let first = fleet
+        .deploy_stack(
+            "life",
+            "shop",
+            &compose(2, "local/busybox:1", true),
+            "alice",
+        )
+        .await
+        .expect("v1");
+    assert_eq!(
+        (first.version, first.plan.count(Change::Create)),
+        (Some(1), 3)
+    );
+    let progress = converged(&fleet).await;
+    assert_eq!(
+        progress
+            .iter()
+            .map(|p| (p.service.as_str(), p.running))
+            .collect::<Vec<_>>(),
+        [("shop_web", 2), ("shop_worker", 1)]
+    );
+
+    // The plan for 6 replicas names exactly that field, and deploying it converges.
+    let six = compose(6, "local/busybox:1", true);
+    let plan = fleet.plan_stack("life", "shop", &six).await.expect("plan");
+    let web = plan
+        .plan
+        .objects
+        .iter()
+        .find(|o| o.name == "shop_web")
+        .expect("web");
+    assert_eq!(web.change, Change::Update);
+    assert_eq!(
+        web.fields
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>(),
+        ["Mode.Replicated.Replicas"]
+    );
+    assert_eq!(
+        sandbox
+            .docker(
+                1,
+                &[
+                    "service",
+                    "inspect",
+                    "shop_web",
+                    "--format",
+                    "{{.Spec.Mode.Replicated.Replicas}}"
+                ]
+            )
+            .trim(),
+        "2",
+        "a plan changes nothing"
+    );
+    fleet
+        .deploy_stack("life", "shop", &six, "alice")
+        .await
+        .expect("v2");
+    let progress = converged(&fleet).await;
+    assert_eq!(progress[0].running, 6);
+
+    // A bad image: its tasks fail and say why; the failures of the new spec are counted.
+    fleet
+        .deploy_stack(
+            "life",
+            "shop",
+            &compose(6, "local/no-such-image:1", true),
+            "bob",
+        )
+        .await
+        .expect("v3");
+    let failing = support::eventually(
+        "failures reported",
+        std::time::Duration::from_secs(60),
+        || {
+            let fleet = fleet.clone();
+            async move {
+                let progress = fleet.stack_progress("life", "shop").await.ok()?;
+                let web = progress.into_iter().find(|p| p.service == "shop_web")?;
+                (!web.errors.is_empty()).then_some(web)
+            }
+        },
+    )
+    .await;
+    assert!(
+        failing.errors.iter().any(|e| e.contains("No such image")
+            || e.contains("no such image")
+            || e.contains("not found")),
+        "{:?}",
+        failing.errors
+    );
+
+    // History: three versions, who deployed each, and the diff between two.
+    let versions = fleet
+        .stack_versions("life", "shop")
+        .await
+        .expect("versions");
+    assert_eq!(
+        versions
+            .iter()
+            .map(|v| (v.version, v.deployed_by.as_str()))
+            .collect::<Vec<_>>(),
+        [(3, "bob"), (2, "alice"), (1, "alice")]
+    );
+    let diff = fleet
+        .diff_stack_versions("life", "shop", 2, 3)
+        .await
+        .expect("diff");
+    assert!(
+        diff.contains("-    image: local/busybox:1")
+            && diff.contains("+    image: local/no-such-image:1"),
+        "{diff}"
+    );
+
+    // Roll back: version 2 deployed again converges on 6 good replicas, as version 4.
+    let again = fleet
+        .stack_version_input("life", "shop", 2)
+        .await
+        .expect("v2 input");
+    let rolled = fleet
+        .deploy_stack("life", "shop", &again, "bob")
+        .await
+        .expect("rollback");
+    assert_eq!(rolled.version, Some(4));
+    let progress = converged(&fleet).await;
+    assert!(progress.iter().all(|p| p.errors.is_empty()), "{progress:?}");
+
+    // Prune: the worker is no longer in the file and goes.
+    let pruned = fleet
+        .deploy_stack(
+            "life",
+            "shop",
+            &compose(1, "local/busybox:1", false),
+            "alice",
+        )
+        .await
+        .expect("prune");
+    assert_eq!(pruned.plan.count(Change::Remove), 1);
+    assert_eq!(
+        fleet.stacks("life").await.expect("stacks")[0].services,
+        ["shop_web"]
+    );
+
+    // Invalid files: refused with their line, and the swarm is exactly as before.
+    let before = everything(&sandbox);
+    let invalid = Path::new(env!("CARGO_MANIFEST_DIR")).join("../compose/tests/invalid");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&invalid)
+        .expect("invalid corpus")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 60);
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        // `# env: NAME=value` and `# file: path` headers supply what the file expects.
+        let header = |key: &str| {
+            text.lines()
+                .filter_map(|l| l.strip_prefix(key).map(str::trim))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let input = StackInput {
+            compose: text.clone(),
+            env: header("# env: ")
+                .iter()
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            files: header("# file: ")
+                .into_iter()
+                .map(|path| (flotilla_compose::file_key(&path), Vec::new()))
+                .collect(),
+            prune: false,
+        };
+        match fleet.deploy_stack("life", "shop", &input, "alice").await {
+            Err(flotilla_fleet::FleetError::Compose(err)) => {
+                assert_eq!(
+                    err.at.line,
+                    expected_line(&text),
+                    "{}: {err}",
+                    file.display()
+                )
+            }
+            other => panic!(
+                "{}: expected a compose error, got {other:?}",
+                file.display()
+            ),
+        }
+    }
+    assert_eq!(
+        everything(&sandbox),
+        before,
+        "invalid files changed the swarm"
+    );
+    assert_eq!(
+        fleet
+            .stack_versions("life", "shop")
+            .await
+            .expect("versions")
+            .len(),
+        5
+    );
+
+    let removed = fleet.remove_stack("life", "shop").await.expect("rm");
+    assert!(
+        removed.contains(&"shop_web".to_owned()) && removed.contains(&"shop_default".to_owned()),
+        "{removed:?}"
+    );
+    assert!(fleet.stacks("life").await.expect("stacks").is_empty());
 }

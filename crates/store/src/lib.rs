@@ -5,6 +5,7 @@
 mod audit;
 mod error;
 mod hosts;
+mod stacks;
 mod tokens;
 mod users;
 
@@ -17,6 +18,7 @@ use sqlx::AnyPool;
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
+pub use stacks::{NewStackVersion, StackVersion};
 pub use tokens::ApiToken;
 pub use users::{check_name, check_password, Role, User, MIN_PASSWORD_LEN};
 

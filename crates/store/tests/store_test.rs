@@ -224,6 +224,48 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
         .expect("name free again");
     assert_ne!(replacement, token);
     hosts_and_swarms(&store).await;
+    stack_versions(&store).await;
+}
+
+/// Each deploy is the stack's next version, kept whole and found again by number.
+async fn stack_versions(store: &Store) {
+    let deploy = |compose: &'static str| flotilla_store::NewStackVersion {
+        swarm_id: "cluster9",
+        stack: "shop",
+        compose,
+        env: r#"{"TAG":"1"}"#,
+        files: "{}",
+        prune: compose.contains("v2"),
+        deployed_by: "alice",
+    };
+    let first = store
+        .add_stack_version(&deploy("services: {} # v1"))
+        .await
+        .expect("v1");
+    let second = store
+        .add_stack_version(&deploy("services: {} # v2"))
+        .await
+        .expect("v2");
+    assert_eq!((first.version, second.version), (1, 2));
+    let listed = store
+        .stack_versions("cluster9", "shop")
+        .await
+        .expect("list");
+    assert_eq!(listed, vec![second.clone(), first.clone()]);
+    assert_eq!(
+        store
+            .stack_version("cluster9", "shop", 1)
+            .await
+            .expect("v1"),
+        first
+    );
+    assert!(store.stack_version("cluster9", "shop", 3).await.is_err());
+    assert!(store
+        .stack_versions("cluster9", "other")
+        .await
+        .expect("none")
+        .is_empty());
+    assert!(second.prune && !first.prune);
 }
 
 /// Hosts keep their TLS material and membership; swarms are found by name or ID.
