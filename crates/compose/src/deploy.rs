@@ -26,7 +26,7 @@ pub(crate) fn deploy(node: &Node, path: &str) -> Result<Deploy> {
         Some("global-job") => DeployMode::GlobalJob,
         Some(other) => {
             return Err(ComposeError::at(
-                table.key_at("mode"),
+                table.value_at("mode"),
                 &table.path_of("mode"),
                 format!(
                     "`{other}` is not a mode: use replicated, global, replicated-job or global-job"

@@ -73,6 +73,11 @@ impl<'a> Table<'a> {
         self.field(key).map_or(self.at, |f| f.key_at)
     }
 
+    /// Where the value under `key` is (the mapping itself when the key is absent).
+    pub fn value_at(&self, key: &str) -> Location {
+        self.field(key).map_or(self.at, |f| f.node.at)
+    }
+
     pub fn path_of(&self, key: &str) -> String {
         child_path(&self.path, key)
     }

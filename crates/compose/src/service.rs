@@ -165,7 +165,7 @@ pub(crate) fn service(
     })?;
     if image.trim().is_empty() {
         return Err(ComposeError::at(
-            table.key_at("image"),
+            table.value_at("image"),
             &table.path_of("image"),
             "the image is empty",
         ));
@@ -173,7 +173,11 @@ pub(crate) fn service(
     let restart = table.string("restart")?;
     if let Some(policy) = &restart {
         check_restart(policy).map_err(|message| {
-            ComposeError::at(table.key_at("restart"), &table.path_of("restart"), message)
+            ComposeError::at(
+                table.value_at("restart"),
+                &table.path_of("restart"),
+                message,
+            )
         })?;
     }
     Ok(Service {

@@ -71,8 +71,32 @@ pub(crate) fn child_path(path: &str, key: &str) -> String {
     }
 }
 
+/// Deepest nesting a compose file may have. Real files nest about ten levels; the limit
+/// keeps a hostile file from overflowing the stack of the recursive YAML reader.
+const MAX_NESTING: usize = 100;
+
+/// An upper bound on the block nesting of `text`, line by line: each level needs more
+/// indentation (a list may share its parent key's column once) or a compact `- `, `? ` or
+/// `: ` on the same line. Flow collections are capped by saphyr itself.
+fn nesting_bound(text: &str) -> Option<(usize, usize)> {
+    text.lines().enumerate().find_map(|(i, line)| {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let rest = &line[indent..];
+        let compact =
+            rest.matches("- ").count() + rest.matches("? ").count() + rest.matches(": ").count();
+        (2 * indent + compact > 2 * MAX_NESTING).then_some((i + 1, indent + 1))
+    })
+}
+
 /// Parses compose text into a tree. The top level must be a mapping, as the CLI requires.
 pub fn load(text: &str) -> Result<Node, ComposeError> {
+    if let Some((line, column)) = nesting_bound(text) {
+        return Err(ComposeError::at(
+            Location { line, column },
+            "",
+            format!("nested too deeply: compose files may nest at most {MAX_NESTING} levels"),
+        ));
+    }
     let documents = MarkedYamlOwned::load_from_str(text).map_err(|err| ComposeError {
         at: Location {
             line: err.marker().line(),
@@ -112,7 +136,15 @@ fn convert(node: MarkedYamlOwned, path: &str, source: &Source) -> Result<Node, C
         ),
         YamlDataOwned::Value(scalar) => scalar_value(scalar),
         YamlDataOwned::Representation(text, _, _) => Value::Str(text),
-        YamlDataOwned::Tagged(_, inner) => return convert(*inner, path, source),
+        // saphyr gives a tagged scalar's inner value no position: keep the tag's.
+        YamlDataOwned::Tagged(_, inner) => {
+            let inner = convert(*inner, path, source)?;
+            return Ok(if inner.at.line == 0 {
+                Node { at, ..inner }
+            } else {
+                inner
+            });
+        }
         YamlDataOwned::Sequence(items) => Value::Seq(
             items
                 .into_iter()
