@@ -12,7 +12,7 @@ NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
 SERVER_PACKAGES := -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-stack -p app -p server
 
-.PHONY: run build test lint unit-test e2e sandbox sandbox-down clean-data
+.PHONY: run build test lint unit-test e2e bench sandbox sandbox-down clean-data
 
 ## run: install what is missing, start a local engine if none answers, build, serve on 127.0.0.1:3000
 run: build
@@ -33,6 +33,12 @@ test:
 	$(MAKE) --no-print-directory unit-test
 	scripts/build-site.sh
 	$(MAKE) --no-print-directory e2e
+
+## bench: a 10-service stack deployed by Flotilla and by docker stack deploy on one sandbox swarm; prints the time ratio
+bench:
+	scripts/setup.sh test
+	scripts/claim-target.sh
+	cargo bench -p flotilla-fleet --bench stack_deploy
 
 lint:
 	scripts/claim-target.sh

@@ -53,6 +53,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("hosts") view=pages::hosts::HostsPage/>
                     <Route path=(StaticSegment("swarms"), StaticSegment("new")) view=pages::create_swarm::CreateSwarmPage/>
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm")) view=pages::swarm::SwarmPage/>
+                    <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("stacks"), StaticSegment("new")) view=pages::stacks::NewStackPage/>
+                    <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("stacks"), ParamSegment("stack")) view=pages::stacks::StackPage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                     <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                     <Route path=StaticSegment("setup") view=pages::login::SetupPage/>

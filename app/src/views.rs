@@ -88,6 +88,27 @@ pub fn human_bytes(bytes: u64) -> String {
     }
 }
 
+/// Unix milliseconds as `2026-11-25 19:55 UTC`, the same on the server and in the browser.
+pub fn utc_time(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest % 3600 / 60
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +117,13 @@ mod tests {
     fn bytes_read_like_docker_info() {
         assert_eq!(human_bytes(512), "512B");
         assert_eq!(human_bytes(2 * 1024 * 1024 * 1024), "2.00GiB");
+    }
+
+    #[test]
+    fn utc_time_reads_like_a_calendar() {
+        assert_eq!(utc_time(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_time(1_795_636_500_000), "2026-11-25 19:55 UTC");
+        assert_eq!(utc_time(951_782_400_000), "2000-02-29 00:00 UTC");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::hosts::list_hosts;
 use super::nodes::NodesTable;
+use super::stacks::StacksPanel;
 use super::swarms::JoinSwarm;
 use crate::overview::{task_matches, NodeView, OverviewState, SwarmOverview, TaskView};
 
@@ -152,6 +153,7 @@ fn SwarmView(swarm: String) -> impl IntoView {
             })}
         </Transition>
         <NodesTable swarm=swarm.clone() changes/>
+        <StacksPanel swarm=swarm.clone() changes/>
         <AddHostPanel swarm=swarm.clone() changes/>
         <TokensPanel swarm=swarm.clone()/>
         <DissolvePanel swarm/>

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use flotilla_compose::{
     interpolate, load, load_interpolated, parse, parse_bytes, parse_cpus, parse_dotenv,
-    parse_duration, parse_port_spec, ComposeError, Files, Location, Variables,
+    parse_duration, parse_port_spec, ComposeError, Files, Variables,
 };
 use proptest::prelude::*;
 use proptest::sample::Index;

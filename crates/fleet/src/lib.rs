@@ -13,11 +13,10 @@ use std::sync::Arc;
 use flotilla_store::Store;
 
 pub use error::FleetError;
+pub use flotilla_stack::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
 pub use hosts::{HostStatus, NewHostRequest};
 pub use nodes::{NodeAction, NodeEntry};
-pub use stacks::{
-    check_stack, ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo,
-};
+pub use stacks::check_stack;
 pub use swarms::{JoinRole, SwarmSummary};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;

@@ -3,10 +3,12 @@
 //! while the server fills in what the swarm has.
 
 mod convert;
+mod exchange;
 mod plan;
 mod service;
 
 pub use convert::{convert, StackObjects, LABEL_IMAGE, LABEL_NAMESPACE};
+pub use exchange::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
 pub use plan::{diff_specs, plan, Change, Current, FieldChange, Plan, PlannedObject};
 
 /// `web` in stack `shop` is `shop_web`, as the CLI scopes every name it makes.

@@ -16,6 +16,8 @@ use flotilla_store::{NewAuditEvent, Role, Store, TlsMaterial};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod stacks;
+
 #[derive(Clone)]
 struct Api {
     fleet: Arc<Fleet>,
@@ -26,6 +28,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(fleet: Arc<Fleet>, store: Arc<St
     Router::new()
         .route("/swarms", get(list_swarms).post(adopt_swarm))
         .route("/swarms/{swarm}/nodes", get(list_nodes))
+        .merge(stacks::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -54,9 +57,15 @@ impl ApiError {
 
 impl From<FleetError> for ApiError {
     fn from(err: FleetError) -> Self {
-        let details = match err.field() {
-            Some(field) => json!({ "field": field }),
-            None => json!({}),
+        let details = match (&err, err.field()) {
+            (FleetError::Compose(compose), _) => json!({
+                "line": compose.at.line,
+                "column": compose.at.column,
+                "path": compose.path,
+                "field": compose.path,
+            }),
+            (_, Some(field)) => json!({ "field": field }),
+            _ => json!({}),
         };
         Self {
             status: StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_GATEWAY),
@@ -76,7 +85,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn require(principal: &Principal, needed: Role) -> Result<(), ApiError> {
+pub(crate) fn require(principal: &Principal, needed: Role) -> Result<(), ApiError> {
     if principal.role.allows(needed) {
         Ok(())
     } else {

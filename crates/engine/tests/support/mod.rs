@@ -39,6 +39,12 @@ impl Sandbox {
         sandbox
     }
 
+    /// node1 initialises a swarm and the other nodes join it as workers.
+    #[allow(dead_code)]
+    pub fn form_swarm(&self) {
+        self.script("swarm");
+    }
+
     fn script(&self, command: &str) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sandbox.sh");
         let status = Command::new(&script)

@@ -1,0 +1,108 @@
+//! The shapes the console, its API and the browser exchange about stacks.
+
+use std::collections::BTreeMap;
+
+use flotilla_compose::Files;
+use serde::{Deserialize, Serialize};
+
+use crate::Plan;
+
+/// What a deploy or a plan takes: the same body the API's `PUT …/stacks/{stack}` takes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StackInput {
+    pub compose: String,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Attached files by relative path, base64 in JSON; `.env` among them supplies
+    /// variables.
+    #[serde(default, with = "base64_files")]
+    pub files: Files,
+    #[serde(default)]
+    pub prune: bool,
+}
+
+/// Attached files travel as base64 text in JSON bodies and in the version history.
+mod base64_files {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::{BTreeMap, Files};
+
+    pub fn serialize<S: Serializer>(files: &Files, serializer: S) -> Result<S::Ok, S::Error> {
+        let encoded: BTreeMap<&String, String> = files
+            .iter()
+            .map(|(path, bytes)| {
+                (
+                    path,
+                    base64::engine::general_purpose::STANDARD.encode(bytes),
+                )
+            })
+            .collect();
+        encoded.serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Files, D::Error> {
+        let encoded = BTreeMap::<String, String>::deserialize(deserializer)?;
+        encoded
+            .into_iter()
+            .map(|(path, text)| {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(text.trim())
+                    .map_err(|err| {
+                        serde::de::Error::custom(format!("files.{path}: not base64: {err}"))
+                    })?;
+                Ok((flotilla_compose::file_key(&path), bytes))
+            })
+            .collect()
+    }
+}
+
+/// A plan, with the file's warnings; after a deploy, what was done.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackPlan {
+    pub plan: Plan,
+    pub warnings: Vec<String>,
+    pub applied: bool,
+    /// The version number this deploy was recorded as.
+    pub version: Option<i64>,
+}
+
+/// One deploy in a stack's history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StackVersionInfo {
+    pub version: i64,
+    pub deployed_by: String,
+    /// Unix milliseconds.
+    pub deployed_at: i64,
+    pub compose: String,
+    /// Variable names only: their values may be secrets.
+    pub env_names: Vec<String>,
+    pub file_names: Vec<String>,
+    pub prune: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StackSummary {
+    pub name: String,
+    pub services: Vec<String>,
+}
+
+/// How far one service is on its way to the spec just deployed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ServiceProgress {
+    pub service: String,
+    /// `None` for global services: every eligible node runs one.
+    pub desired: Option<u64>,
+    pub running: u64,
+    /// Errors of the current spec's failed tasks.
+    pub errors: Vec<String>,
+}
+
+impl ServiceProgress {
+    pub fn converged(&self) -> bool {
+        match self.desired {
+            Some(desired) => self.running == desired,
+            None => self.running > 0,
+        }
+    }
+}

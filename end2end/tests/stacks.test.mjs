@@ -1,0 +1,232 @@
+// Stacks from the browser on a real three-node swarm, in headless Chromium: the editor checks
+// the file as it is typed without asking the server, a plan comes before anything changes,
+// the deploy is watched until it converges, replicas go from 2 to 6, a bad image is rolled
+// back in one click, and the automation API deploys the same way. The docker CLI is the
+// reference for what the swarm really runs.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli } from './support.mjs';
+
+const sandbox = new Sandbox('fltste', '10.222.0', 3);
+let console_;
+let browser;
+let page;
+let operatorToken;
+
+const api = (path, init = {}) => fetch(`${console_.url}/api/v1${path}`, {
+  ...init, headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json', ...init.headers },
+});
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  sandbox.up();
+  sandbox.formSwarm();
+  console_ = await startConsole();
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (err) => { throw new Error(`page error: ${err.message}`); });
+  await createFirstAdmin(page, console_.url, 'admin', 'admin password');
+  const admin = flotillaCli(console_, ['token', 'create', 'setup', '--role', 'admin']).trim();
+  operatorToken = flotillaCli(console_, ['token', 'create', 'ci', '--role', 'operator']).trim();
+  const adopted = await fetch(`${console_.url}/api/v1/swarms`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'prod', manager: sandbox.socket(1) }),
+  });
+  assert.equal(adopted.status, 201, await adopted.text());
+});
+
+after(async () => {
+  if (page) await page.screenshot({ path: join(artifacts, 'stacks-last.png'), fullPage: true }).catch(() => {});
+  await browser?.close();
+  await console_?.stop();
+  sandbox.down();
+});
+
+/** `docker service ls` on the manager as sorted "name replicas image" lines. */
+const serviceLs = () => sandbox.docker(1, 'service', 'ls', '--format', '{{.Name}} {{.Replicas}} {{.Image}}')
+  .trim().split('\n').filter(Boolean).sort();
+const everything = () => ['service', 'network', 'config', 'secret']
+  .map((kind) => sandbox.docker(1, kind, 'ls', '--format', '{{.Name}}').trim()).join('\n');
+
+/** Clicks (and re-clicks until hydration has attached the handler) until `done` holds. */
+async function clickUntil(selector, done, timeoutMs = 30_000) {
+  await eventually(async () => {
+    try { await done(); return; } catch { /* not yet: click (again) */ }
+    await page.click(selector, { timeout: 5_000 });
+    await eventually(done, { timeoutMs: 5_000, intervalMs: 250 });
+  }, { timeoutMs });
+}
+
+const validation = async () => ({
+  valid: await page.getAttribute('#validation', 'data-valid'),
+  text: (await page.textContent('#validation')).trim(),
+});
+
+const shop = (replicas, image = 'local/busybox:1') => `services:
+  web:
+    image: ${image}
+    command: ["sleep", "3600"]
+    deploy:
+      replicas: ${replicas}
+    configs:
+      - source: site
+        target: /etc/site.conf
+  worker:
+    image: local/busybox:1
+    command: ["sleep", "3600"]
+    environment:
+      - QUEUE=\${QUEUE:?set QUEUE}
+configs:
+  site:
+    file: ./site.conf
+`;
+
+test('the editor checks the file as it is typed, in the browser', async () => {
+  await page.goto(`${console_.url}/swarms/prod/stacks/new`, { waitUntil: 'networkidle' });
+  await page.fill('#stack-name-input', 'shop');
+  const requests = [];
+  page.on('request', (request) => requests.push(request.url()));
+
+  // Variables are substituted first, as the CLI does: a missing one is the first error.
+  await page.fill('#compose', shop('many'));
+  await eventually(async () => assert.deepEqual(await validation(), {
+    valid: 'false',
+    text: 'line 14, column 9: services.worker.environment[0]: required variable QUEUE is missing a value: set QUEUE',
+  }), { timeoutMs: 10_000 });
+  await page.fill('#env', 'QUEUE=orders\n');
+  await eventually(async () => assert.deepEqual(await validation(), {
+    valid: 'false', text: 'line 17, column 11: configs.site.file: attach the file `./site.conf`',
+  }), { timeoutMs: 10_000 });
+  const siteConf = join(artifacts, 'site.conf');
+  writeFileSync(siteConf, 'listen 80;\n');
+  await page.setInputFiles('#files', siteConf);
+  await eventually(async () => assert.deepEqual(await validation(), {
+    valid: 'false', text: 'line 6, column 17: services.web.deploy.replicas: `many` is not an integer',
+  }), { timeoutMs: 10_000 });
+  await page.fill('#compose', shop(2));
+  await eventually(async () => assert.deepEqual(await validation(), { valid: 'true', text: 'Valid: 2 services.' }), { timeoutMs: 10_000 });
+  assert.deepEqual(requests, [], 'validation must not ask the server');
+  assert.deepEqual(serviceLs(), []);
+});
+
+test('a plan comes first and changes nothing; the deploy converges task by task', async () => {
+  const before = everything();
+  await clickUntil('#plan', async () => assert.ok(await page.$('#plan-result')));
+  const rows = await page.$$eval('tr.plan-row', (trs) => trs.map((tr) => [tr.dataset.kind, tr.dataset.name, tr.dataset.change]));
+  assert.deepEqual(rows, [
+    ['network', 'shop_default', 'create'],
+    ['config', 'shop_site', 'create'],
+    ['service', 'shop_web', 'create'],
+    ['service', 'shop_worker', 'create'],
+  ]);
+  assert.equal(everything(), before, 'a plan changes nothing');
+
+  const started = Date.now();
+  await page.click('#deploy');
+  await page.waitForSelector('#deploy-done', { timeout: 30_000 });
+  await page.waitForSelector('#progress[data-converged=true]', { timeout: 60_000 });
+  console.log(`deploy to converged in the browser: ${Date.now() - started} ms`);
+  assert.deepEqual(serviceLs(), ['shop_web 2/2 local/busybox:1', 'shop_worker 1/1 local/busybox:1']);
+  const env = sandbox.docker(1, 'service', 'inspect', 'shop_worker', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}').trim();
+  assert.equal(env, '["QUEUE=orders"]');
+  const config = sandbox.docker(1, 'config', 'inspect', 'shop_site', '--format', '{{printf "%s" .Spec.Data}}');
+  assert.equal(config.replace(/\n$/, ''), 'listen 80;\n', 'the attached file, byte for byte (the CLI adds a newline)');
+  await page.screenshot({ path: join(artifacts, 'stack-deployed.png'), fullPage: true });
+});
+
+async function editAndDeploy(compose) {
+  await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
+  await clickUntil('#edit-stack', async () => assert.ok(await page.$('#compose')));
+  await eventually(async () => assert.equal((await validation()).valid, 'true'), { timeoutMs: 10_000 });
+  await page.fill('#compose', compose);
+  await eventually(async () => assert.equal((await validation()).valid, 'true'), { timeoutMs: 10_000 });
+  await page.click('#plan');
+  await page.waitForSelector('#plan-result', { timeout: 30_000 });
+}
+
+test('replicas go from 2 to 6: the plan names the one field, the deploy converges on 6', async () => {
+  await editAndDeploy(shop(6));
+  const fields = await page.$$eval('tr.plan-row[data-change=update] li.field', (lis) => lis.map((li) => li.textContent));
+  assert.deepEqual(fields, ['Mode.Replicated.Replicas: 2 → 6']);
+  assert.deepEqual(await page.$$eval('tr.plan-row[data-change=unchanged]', (trs) => trs.map((tr) => tr.dataset.name)),
+    ['shop_default', 'shop_site', 'shop_worker']);
+  await page.click('#deploy');
+  await page.waitForSelector('#deploy-done', { timeout: 30_000 });
+  await page.waitForSelector('tr.progress-row[data-service=shop_web][data-running="6"][data-converged=true]', { timeout: 60_000 });
+  assert.deepEqual(serviceLs(), ['shop_web 6/6 local/busybox:1', 'shop_worker 1/1 local/busybox:1']);
+  const nodes = new Set(sandbox.docker(1, 'service', 'ps', 'shop_web', '--filter', 'desired-state=running', '--format', '{{.Node}}').trim().split('\n'));
+  assert.equal(nodes.size, 3, `6 replicas spread over the 3 nodes: ${[...nodes]}`);
+});
+
+test('a bad image shows its task errors and one click redeploys the good version', async () => {
+  await editAndDeploy(shop(6, 'local/no-such-image:1'));
+  await page.click('#deploy');
+  await page.waitForSelector('#deploy-done', { timeout: 30_000 });
+  await eventually(async () => {
+    const error = await page.$eval('tr.progress-row[data-service=shop_web] td.task-error', (td) => td.textContent);
+    assert.match(error, /rejected|failed/);
+  }, { timeoutMs: 60_000 });
+
+  await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
+  await clickUntil('button.diff[data-version="3"]', async () => assert.ok(await page.$('#version-diff')));
+  const diff = await page.textContent('#version-diff');
+  assert.match(diff, /-    image: local\/busybox:1\n\+    image: local\/no-such-image:1/);
+  await page.click('button.redeploy[data-version="2"]');
+  await page.waitForSelector('#redeploy-done', { timeout: 30_000 });
+  assert.match(await page.textContent('#redeploy-done'), /Version 2 deployed again as version 4/);
+  await page.waitForSelector('tr.progress-row[data-service=shop_web][data-running="6"][data-converged=true]', { timeout: 60_000 });
+  // The tasks of the bad version may take a moment more to be shut down.
+  await eventually(() => assert.deepEqual(serviceLs(), ['shop_web 6/6 local/busybox:1', 'shop_worker 1/1 local/busybox:1']), { timeoutMs: 30_000 });
+  assert.deepEqual(await page.$$eval('tr.version-row', (trs) => trs.map((tr) => tr.dataset.version)), ['4', '3', '2', '1']);
+});
+
+test('the API deploys, plans and removes with a bearer token; bad files are 422 and change nothing', async () => {
+  const body = (compose, extra = {}) => JSON.stringify({ compose, ...extra });
+  const before = everything();
+  const invalid = await api('/swarms/prod/stacks/api', { method: 'PUT', body: body('services:\n  web:\n    image: local/busybox:1\n    deploy:\n      mode: sometimes\n') });
+  assert.equal(invalid.status, 422);
+  const error = (await invalid.json()).error;
+  assert.equal(error.code, 'invalid');
+  assert.deepEqual([error.details.line, error.details.column, error.details.path], [5, 13, 'services.web.deploy.mode']);
+  assert.equal(everything(), before, 'an invalid file changes nothing');
+
+  const compose = 'services:\n  job:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n    secrets: [token]\nsecrets:\n  token:\n    file: ./token.txt\n';
+  const files = { './token.txt': Buffer.from('s3cret').toString('base64') };
+  const plan = await (await api('/swarms/prod/stacks/api/plan', { method: 'POST', body: body(compose, { files }) })).json();
+  assert.deepEqual(plan.created.map((o) => o.name).sort(), ['api_default', 'api_job', 'api_token']);
+  assert.equal(everything(), before, 'a plan changes nothing');
+  const deployed = await api('/swarms/prod/stacks/api', { method: 'PUT', body: body(compose, { files }) });
+  assert.equal(deployed.status, 200, await deployed.clone().text());
+  assert.equal((await deployed.json()).version, 1);
+  await eventually(() => assert.ok(serviceLs().includes('api_job 1/1 local/busybox:1')), { timeoutMs: 60_000 });
+
+  // A stack made by the CLI is listed and removable like any other.
+  const cliFile = join(artifacts, 'cli-stack.yml');
+  writeFileSync(cliFile, 'services:\n  echo:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n');
+  sandbox.docker(1, 'stack', 'deploy', '--resolve-image', 'never', '-c', cliFile, 'clistack');
+  const stacks = await (await api('/swarms/prod/stacks')).json();
+  assert.deepEqual(stacks.map((s) => s.name), ['api', 'clistack', 'shop']);
+  for (const name of ['api', 'clistack']) {
+    const removed = await api(`/swarms/prod/stacks/${name}`, { method: 'DELETE' });
+    assert.equal(removed.status, 200);
+  }
+  await eventually(() => assert.deepEqual(serviceLs(), ['shop_web 6/6 local/busybox:1', 'shop_worker 1/1 local/busybox:1']), { timeoutMs: 30_000 });
+});
+
+test('the swarm page lists the stack; removing it needs its name typed', async () => {
+  await page.goto(`${console_.url}/swarms/prod`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('tr.stack-row[data-stack=shop]');
+  await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
+  await page.fill('#remove-confirm', 'shp');
+  await clickUntil('#remove-stack', async () => assert.ok(await page.$('#remove-error')));
+  assert.equal(serviceLs().length, 2);
+  await page.fill('#remove-confirm', 'shop');
+  await page.click('#remove-stack');
+  await page.waitForSelector('#remove-done', { timeout: 90_000 });
+  assert.deepEqual(serviceLs(), []);
+  const audit = await (await fetch(`${console_.url}/api/v1/swarms`, { headers: { authorization: `Bearer ${operatorToken}` } })).status;
+  assert.equal(audit, 200);
+});
