@@ -80,12 +80,14 @@ pub fn StackEditor(
         files.with(|files| check(&name.get(), &compose.get(), &env.get(), files))
     });
     // Any edit makes the last plan stale: it must be made again before deploying.
+    let edits = RwSignal::new(0u64);
     Effect::new(move |_| {
         name.track();
         compose.track();
         env.track();
         files.track();
         prune.track();
+        edits.update(|n| *n += 1);
         plan.set(None);
     });
     let input_json = move || {
@@ -101,12 +103,16 @@ pub fn StackEditor(
         let swarm = swarm.clone();
         move |_| {
             let (swarm, stack, input) = (swarm.clone(), name.get_untracked(), input_json());
+            let asked = edits.get_untracked();
             busy.set(true);
             leptos::task::spawn_local(async move {
                 let result = plan_stack(swarm, stack, input)
                     .await
                     .map_err(|e| e.to_string());
-                plan.set(Some(result));
+                // A plan for text that has changed since is not the plan of this text.
+                if edits.get_untracked() == asked {
+                    plan.set(Some(result));
+                }
                 busy.set(false);
             });
         }
@@ -120,6 +126,8 @@ pub fn StackEditor(
                 let result = deploy_stack(swarm, stack, input)
                     .await
                     .map_err(|e| e.to_string());
+                // What was planned is done: the next deploy needs a new plan.
+                plan.set(None);
                 deployed.set(Some(result));
                 progress_changes.update(|n| *n += 1);
                 busy.set(false);

@@ -22,7 +22,8 @@ pub async fn plan_stack(
     input: String,
 ) -> Result<StackPlan, ServerFnError> {
     use crate::auth::ssr::{bad_input, fleet, fleet_error, require};
-    require(flotilla_store::Role::Viewer).await?;
+    // A plan shows the running specs, environment values included: operators only.
+    require(flotilla_store::Role::Operator).await?;
     let input = serde_json::from_str(&input).map_err(|e| bad_input(format!("input: {e}")))?;
     fleet()?
         .plan_stack(&swarm, &stack, &input)
@@ -340,9 +341,15 @@ fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoVie
             });
         }
     };
+    let busy = RwSignal::new(false);
     let redeploy = {
         let (swarm, stack) = (swarm.clone(), stack.clone());
         move |version: i64| {
+            // One redeploy at a time: a double click must not deploy twice.
+            if busy.get_untracked() {
+                return;
+            }
+            busy.set(true);
             let (swarm, stack) = (swarm.clone(), stack.clone());
             leptos::task::spawn_local(async move {
                 let result = redeploy_version(swarm, stack, version).await;
@@ -356,6 +363,7 @@ fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoVie
                         })
                         .map_err(|e| e.to_string()),
                 ));
+                busy.set(false);
                 changes.update(|n| *n += 1);
             });
         }
@@ -397,6 +405,7 @@ fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoVie
                                                         on:click=move |_| show_diff(version - 1, version)>"Diff with previous"</button>
                                                 })}
                                                 <button class="secondary redeploy" data-version=version.to_string()
+                                                    disabled=move || busy.get()
                                                     on:click=move |_| redeploy(version)>"Redeploy"</button>
                                             </td>
                                         </tr>
@@ -438,18 +447,23 @@ fn EditPanel(swarm: String, stack: String) -> impl IntoView {
                         .map_err(|e| e.to_string()),
                     Err(err) => Err(err),
                 };
-                source.set(Some(
-                    loaded.or_else(|_| Ok(flotilla_stack::StackInput::default())),
-                ));
+                source.set(Some(loaded));
             });
         }
     };
     view! {
         <h2>"Change"</h2>
         <p class="actions"><button class="secondary" id="edit-stack" on:click=open>"Edit and redeploy"</button></p>
-        {move || source.get().map(|loaded| {
-            let initial = loaded.ok();
-            view! { <StackEditor swarm=swarm.clone() stack=Some(stack.clone()) initial/> }
+        {move || source.get().map(|loaded| match loaded {
+            Ok(initial) => view! {
+                <StackEditor swarm=swarm.clone() stack=Some(stack.clone()) initial=Some(initial)/>
+            }.into_any(),
+            // A stack the CLI deployed has no recorded version: start from an empty editor.
+            Err(err) if err.contains("no version recorded") => view! {
+                <p class="notice">{err}</p>
+                <StackEditor swarm=swarm.clone() stack=Some(stack.clone()) initial=None/>
+            }.into_any(),
+            Err(err) => view! { <p class="notice error" id="edit-error">{err}</p> }.into_any(),
         })}
     }
 }

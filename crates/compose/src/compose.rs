@@ -29,11 +29,14 @@ pub fn file_key(path: &str) -> String {
     parts.join("/")
 }
 
+/// A name swarm accepts as part of a service name: letters and digits, with `-` and `_`
+/// inside (the engine refuses dots and a leading or trailing separator).
 fn valid_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
 /// Parses, interpolates and checks a compose file for `docker stack deploy`.
@@ -99,7 +102,7 @@ pub fn parse(text: &str, variables: &Variables, files: &Files) -> Result<Compose
             return Err(ComposeError::at(
                 entry.key_at,
                 &path,
-                "a service name starts with a letter or digit and has only letters, digits, `_`, `.` and `-`",
+                "a service name has letters and digits, with `-` or `_` only between them",
             ));
         }
         let service = service(

@@ -42,7 +42,10 @@ pub(crate) fn deploy(node: &Node, path: &str) -> Result<Deploy> {
             "replicas can only be used with replicated or replicated-job mode",
         ));
     }
-    let endpoint_mode = table.string_or_default("endpoint_mode")?;
+    // The CLI lower-cases it.
+    let endpoint_mode = table
+        .string_or_default("endpoint_mode")?
+        .to_ascii_lowercase();
     one_of(&table, "endpoint_mode", &endpoint_mode, &["vip", "dnsrr"])?;
     let sub = |key: &str| table.field(key).map(|f| (f.node, table.path_of(key)));
     Ok(Deploy {

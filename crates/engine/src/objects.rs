@@ -56,6 +56,19 @@ fn spec_from<T: DeserializeOwned>(action: &str, spec: &Value) -> Result<T> {
     })
 }
 
+/// Whether `spec` (a `network`, `secret`, `config` or `service`) fits the Engine API, so a
+/// deploy can refuse a bad spec before it changes anything.
+pub fn check_spec(kind: &str, spec: &Value) -> std::result::Result<(), String> {
+    let fits = match kind {
+        "network" => serde_json::from_value::<NetworkCreateRequest>(spec.clone()).map(drop),
+        "secret" => serde_json::from_value::<SecretSpec>(spec.clone()).map(drop),
+        "config" => serde_json::from_value::<ConfigSpec>(spec.clone()).map(drop),
+        "service" => serde_json::from_value::<ServiceSpec>(spec.clone()).map(drop),
+        other => return Err(format!("no such kind of spec: {other}")),
+    };
+    fits.map_err(|err| format!("the {kind} spec does not fit the Engine API: {err}"))
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
 }

@@ -25,6 +25,9 @@ fn warning_text(warning: &Warning) -> String {
     )
 }
 
+/// Swarm service names are DNS labels.
+const MAX_SERVICE_NAME: usize = 63;
+
 /// Parses and converts `input` for `stack`; nothing touches a swarm.
 pub fn check_stack(stack: &str, input: &StackInput) -> Result<(StackObjects, Vec<String>)> {
     flotilla_stack::check_stack_name(stack).map_err(|m| FleetError::invalid("stack", m))?;
@@ -35,6 +38,18 @@ pub fn check_stack(stack: &str, input: &StackInput) -> Result<(StackObjects, Vec
     let variables = Variables::new(&input.env, dotenv.as_deref()).map_err(FleetError::Compose)?;
     let compose = flotilla_compose::parse(&input.compose, &variables, &input.files)
         .map_err(FleetError::Compose)?;
+    for service in &compose.services {
+        let name = flotilla_stack::scoped(stack, &service.name);
+        if name.len() > MAX_SERVICE_NAME {
+            return Err(FleetError::Compose(flotilla_compose::ComposeError {
+                at: service.at,
+                path: format!("services.{}", service.name),
+                message: format!(
+                    "`{name}` is longer than the {MAX_SERVICE_NAME} characters swarm allows in a service name"
+                ),
+            }));
+        }
+    }
     let warnings = compose.sorted_warnings().iter().map(warning_text).collect();
     Ok((
         flotilla_stack::convert(stack, &compose, &input.files),
@@ -146,6 +161,15 @@ fn comparable_spec(spec: &mut Value, network_names: &HashMap<&str, &str>) {
     }
 }
 
+/// A plan with what it was made from, for the deploy that follows it.
+struct Planned {
+    plan: Plan,
+    objects: StackObjects,
+    client: DockerClient,
+    side: Swarmside,
+    warnings: Vec<String>,
+}
+
 impl Fleet {
     /// What deploying `input` as `stack` would change on the swarm; changes nothing.
     pub async fn plan_stack(
@@ -154,14 +178,45 @@ impl Fleet {
         stack: &str,
         input: &StackInput,
     ) -> Result<StackPlan> {
-        let (objects, warnings) = check_stack(stack, input)?;
-        let client = self.manager(&self.swarm(swarm).await?).await?;
-        let side = read_swarm(&client, stack).await?;
+        let Planned { plan, warnings, .. } = self.planned(swarm, stack, input).await?;
         Ok(StackPlan {
-            plan: flotilla_stack::plan(&objects, &side.current, input.prune),
+            plan,
             warnings,
             applied: false,
             version: None,
+        })
+    }
+
+    /// The plan, with what it was made from: the objects wanted and the swarm's state.
+    async fn planned(&self, swarm: &str, stack: &str, input: &StackInput) -> Result<Planned> {
+        let (mut objects, warnings) = check_stack(stack, input)?;
+        let record = self.swarm(swarm).await?;
+        let client = self.manager(&record).await?;
+        let side = read_swarm(&client, stack).await?;
+        flotilla_stack::keep_resolved_images(&mut objects, &side.current);
+        let mut plan = flotilla_stack::plan(&objects, &side.current, input.prune);
+        // The engine never returns a secret's data; the last version deployed here knows it.
+        let last = self.store().stack_versions(&record.id, stack).await?;
+        if let Some(last) = last.first() {
+            let (before, _) = check_stack(stack, &version_input(last)?)?;
+            for (name, spec) in &objects.secrets {
+                let changed = before
+                    .secrets
+                    .get(name)
+                    .is_some_and(|old| old.get("Data") != spec.get("Data"));
+                if changed && side.secrets.contains_key(name) {
+                    plan.problems.push(format!(
+                        "secret `{name}` has new content, and swarm secrets cannot change: give the new content a new name (for example `name: {name}_v2`)"
+                    ));
+                }
+            }
+        }
+        Ok(Planned {
+            plan,
+            objects,
+            client,
+            side,
+            warnings,
         })
     }
 
@@ -174,14 +229,18 @@ impl Fleet {
         input: &StackInput,
         deployed_by: &str,
     ) -> Result<StackPlan> {
-        let (objects, warnings) = check_stack(stack, input)?;
+        let Planned {
+            plan,
+            objects,
+            client,
+            side,
+            warnings,
+        } = self.planned(swarm, stack, input).await?;
         let record = self.swarm(swarm).await?;
-        let client = self.manager(&record).await?;
-        let side = read_swarm(&client, stack).await?;
-        let plan = flotilla_stack::plan(&objects, &side.current, input.prune);
         if !plan.problems.is_empty() {
             return Err(FleetError::Conflict(plan.problems.join("; ")));
         }
+        check_specs(&objects)?;
         apply(&client, &objects, &side, &plan).await?;
         let env = serde_json::to_string(&input.env).unwrap_or_default();
         let files = serde_json::to_value(input)
@@ -295,14 +354,26 @@ impl Fleet {
             let client = &client;
             async move {
                 let tasks = client.service_tasks(&service.id, true).await?;
-                let desired = service
-                    .spec
-                    .pointer("/Mode/Replicated/Replicas")
-                    .and_then(Value::as_u64)
-                    .or_else(|| service.spec.pointer("/Mode/Replicated").map(|_| 1));
+                // A job is done when its completions are; a service when its replicas run.
+                let job = service.spec.pointer("/Mode/ReplicatedJob");
+                let desired = match job {
+                    Some(job) => Some(
+                        job.get("TotalCompletions")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(1),
+                    ),
+                    None => service
+                        .spec
+                        .pointer("/Mode/Replicated/Replicas")
+                        .and_then(Value::as_u64)
+                        .or_else(|| service.spec.pointer("/Mode/Replicated").map(|_| 1)),
+                };
+                let counted = if job.is_some() { "complete" } else { "running" };
                 let running = tasks
                     .iter()
-                    .filter(|t| t.desired_state == "running" && t.state == "running")
+                    .filter(|t| {
+                        t.state == counted && (job.is_some() || t.desired_state == "running")
+                    })
                     .count() as u64;
                 let errors = tasks
                     .iter()
@@ -391,36 +462,91 @@ fn planned(plan: &Plan, kind: &str, name: &str) -> Change {
         .map_or(Change::Unchanged, |o| o.change)
 }
 
-/// Carries the plan out: networks, then secrets and configs, then services (which refer
-/// to all of those), each group concurrently.
+/// Every spec checked against the Engine API's shapes before the first change.
+fn check_specs(objects: &StackObjects) -> Result<()> {
+    let groups = [
+        ("network", &objects.networks),
+        ("secret", &objects.secrets),
+        ("config", &objects.configs),
+        ("service", &objects.services),
+    ];
+    for (kind, specs) in groups {
+        for (name, spec) in specs {
+            flotilla_engine::check_spec(kind, spec)
+                .map_err(|message| FleetError::invalid("compose", format!("{name}: {message}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Awaits every request of a group, so none is cut off half-sent when another fails; all
+/// failures are reported.
+async fn all_of<T>(
+    requests: impl IntoIterator<Item = impl std::future::Future<Output = Result<T>>>,
+) -> Result<Vec<T>> {
+    let (mut done, mut failed) = (Vec::new(), Vec::new());
+    for result in futures::future::join_all(requests).await {
+        match result {
+            Ok(value) => done.push(value),
+            Err(err) => failed.push(err),
+        }
+    }
+    match failed.len() {
+        0 => Ok(done),
+        1 => Err(failed.remove(0)),
+        _ => Err(FleetError::Conflict(
+            failed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )),
+    }
+}
+
+/// Carries the plan out as the CLI does: prune first, then networks, then secrets and
+/// configs, then services (which refer to all of those), each group concurrently.
 async fn apply(
     client: &DockerClient,
     objects: &StackObjects,
     side: &Swarmside,
     plan: &Plan,
 ) -> Result<()> {
-    try_join_all(
+    let pruned = plan
+        .objects
+        .iter()
+        .filter(|o| o.kind == "service" && o.change == Change::Remove)
+        .filter_map(|o| side.services.get(&o.name))
+        .map(|s| async move { client.remove_service(&s.id).await.map_err(FleetError::from) });
+    all_of(pruned).await?;
+    all_of(
         objects
             .networks
             .iter()
             .filter(|(name, _)| planned(plan, "network", name) == Change::Create)
-            .map(|(_, request)| client.create_network(request)),
+            .map(|(_, request)| async move {
+                client
+                    .create_network(request)
+                    .await
+                    .map_err(FleetError::from)
+            }),
     )
     .await?;
-    let (secret_ids, config_ids) = futures::try_join!(
-        try_join_all(put_file_objects(
+    let (secret_ids, config_ids) = futures::join!(
+        all_of(put_file_objects(
             client,
             &objects.secrets,
             &side.secrets,
             true
         )),
-        try_join_all(put_file_objects(
+        all_of(put_file_objects(
             client,
             &objects.configs,
             &side.configs,
             false
         )),
-    )?;
+    );
+    let (secret_ids, config_ids) = (secret_ids?, config_ids?);
     let mut ids: HashMap<String, String> = side
         .secrets
         .iter()
@@ -445,14 +571,7 @@ async fn apply(
             }
         })
     });
-    try_join_all(services).await?;
-    let pruned = plan
-        .objects
-        .iter()
-        .filter(|o| o.kind == "service" && o.change == Change::Remove)
-        .filter_map(|o| side.services.get(&o.name))
-        .map(|s| client.remove_service(&s.id));
-    try_join_all(pruned).await?;
+    all_of(services).await?;
     Ok(())
 }
 

@@ -93,6 +93,7 @@ pub struct ServiceProgress {
     pub service: String,
     /// `None` for global services: every eligible node runs one.
     pub desired: Option<u64>,
+    /// Tasks of the current spec running (for a replicated job: completed).
     pub running: u64,
     /// Errors of the current spec's failed tasks.
     pub errors: Vec<String>,

@@ -9,7 +9,9 @@ mod service;
 
 pub use convert::{convert, StackObjects, LABEL_IMAGE, LABEL_NAMESPACE};
 pub use exchange::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
-pub use plan::{diff_specs, plan, Change, Current, FieldChange, Plan, PlannedObject};
+pub use plan::{
+    diff_specs, keep_resolved_images, plan, Change, Current, FieldChange, Plan, PlannedObject,
+};
 
 /// `web` in stack `shop` is `shop_web`, as the CLI scopes every name it makes.
 pub fn scoped(stack: &str, name: &str) -> String {

@@ -88,74 +88,122 @@ const KEPT: &[&str] = &[
     "TaskTemplate.Placement.Platforms",
 ];
 
-fn engine_default(path: &str, value: &Value) -> bool {
-    KEPT.contains(&path)
-        || ENGINE_DEFAULTS.iter().any(|(p, v)| {
-            *p == path && serde_json::from_str::<Value>(v).ok().as_ref() == Some(value)
-        })
-}
-
-fn is_empty(value: &Value) -> bool {
+/// Nothing there: what Go's `omitempty` leaves out of a request.
+fn zeroish(value: &Value) -> bool {
     match value {
         Value::Null => true,
         Value::Bool(b) => !b,
         Value::Number(n) => n.as_f64() == Some(0.0),
         Value::String(s) => s.is_empty(),
         Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.values().all(is_empty),
+        Value::Object(o) => o.values().all(zeroish),
     }
 }
 
-/// Field-level differences from `current` to `desired`. A field the desired spec leaves out
-/// counts only when the current one has something there the engine would not have filled
-/// in by itself.
+/// What the engine holds for a field a spec leaves out.
+fn default_for(path: &str) -> Option<Value> {
+    ENGINE_DEFAULTS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .and_then(|(_, v)| serde_json::from_str(v).ok())
+}
+
+/// Field-level differences from `current` to `desired`. A field either side leaves out
+/// stands for the engine's default there (zero, unless listed in `ENGINE_DEFAULTS`), so
+/// `replicas: 0` against a file without replicas is a change, and an engine-filled default
+/// is not.
 pub fn diff_specs(current: &Value, desired: &Value) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    diff_at("", current, desired, &mut changes);
+    diff_at("", Some(current), Some(desired), &mut changes);
     changes
 }
 
-fn diff_at(path: &str, current: &Value, desired: &Value, out: &mut Vec<FieldChange>) {
-    let child = |key: &str| {
-        if path.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{path}.{key}")
+fn diff_at(
+    path: &str,
+    current: Option<&Value>,
+    desired: Option<&Value>,
+    out: &mut Vec<FieldChange>,
+) {
+    if KEPT.contains(&path) {
+        return;
+    }
+    let empty = Map::new();
+    let object_or_empty = |value: Option<&'_ Value>| -> Option<Map<String, Value>> {
+        match value {
+            None => Some(empty.clone()),
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(_) => None,
         }
     };
-    match (current, desired) {
-        (Value::Object(now), Value::Object(want)) => {
-            let keys: BTreeSet<&String> = now.keys().chain(want.keys()).collect();
-            for key in keys {
-                let path = child(key);
-                match (now.get(key), want.get(key)) {
-                    (Some(a), Some(b)) => diff_at(&path, a, b, out),
-                    (None, Some(b)) if !is_empty(b) => out.push(FieldChange {
-                        path,
-                        before: None,
-                        after: Some(b.clone()),
-                    }),
-                    (Some(a @ Value::Object(_)), None) => {
-                        diff_at(&path, a, &Value::Object(Map::new()), out)
-                    }
-                    (Some(a), None) if !is_empty(a) && !engine_default(&path, a) => {
-                        out.push(FieldChange {
-                            path,
-                            before: Some(a.clone()),
-                            after: None,
-                        })
-                    }
-                    _ => {}
-                }
+    let either_object =
+        matches!(current, Some(Value::Object(_))) || matches!(desired, Some(Value::Object(_)));
+    if let (true, Some(now), Some(want)) = (
+        either_object,
+        object_or_empty(current),
+        object_or_empty(desired),
+    ) {
+        let keys: BTreeSet<&String> = now.keys().chain(want.keys()).collect();
+        for key in keys {
+            let child = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
+            diff_at(&child, now.get(key), want.get(key), out);
+        }
+        return;
+    }
+    let before = current.cloned().or_else(|| default_for(path));
+    let after = desired.cloned().or_else(|| default_for(path));
+    let same = match (&before, &after) {
+        (Some(a), Some(b)) => a == b || (zeroish(a) && zeroish(b)),
+        (Some(v), None) | (None, Some(v)) => zeroish(v),
+        (None, None) => true,
+    };
+    if !same {
+        out.push(FieldChange {
+            path: path.to_owned(),
+            before,
+            after,
+        });
+    }
+}
+
+/// Keeps the image reference a service already runs when the file names the same image
+/// (its `com.docker.stack.image` label), as `docker stack deploy --resolve-image changed`
+/// does: a stack deployed with registry digests (`image@sha256:…`) is not restarted just
+/// because Flotilla does not ask the registry.
+pub fn keep_resolved_images(objects: &mut StackObjects, current: &Current) {
+    for (name, spec) in objects.services.iter_mut() {
+        let Some(now) = current.services.get(name) else {
+            continue;
+        };
+        let label = now
+            .get("Labels")
+            .and_then(|l| l.get(crate::LABEL_IMAGE))
+            .and_then(Value::as_str);
+        let wanted = spec
+            .pointer("/TaskTemplate/ContainerSpec/Image")
+            .and_then(Value::as_str);
+        let running = now.pointer("/TaskTemplate/ContainerSpec/Image");
+        if let (true, Some(running)) = (label.is_some() && label == wanted, running) {
+            if let Some(image) = spec.pointer_mut("/TaskTemplate/ContainerSpec/Image") {
+                *image = running.clone();
             }
         }
-        (a, b) if a == b || (is_empty(a) && is_empty(b)) => {}
-        (a, b) => out.push(FieldChange {
-            path: path.to_owned(),
-            before: Some(a.clone()),
-            after: Some(b.clone()),
-        }),
     }
+}
+
+/// Predefined networks exist on every node and are not swarm objects.
+fn predefined_network(name: &str) -> bool {
+    matches!(name, "host" | "bridge" | "none") || name.starts_with("container:")
+}
+
+/// The kind of service mode (`Replicated`, `Global`, `ReplicatedJob`, `GlobalJob`).
+fn mode_kind(spec: &Value) -> Option<String> {
+    spec.get("Mode")
+        .and_then(Value::as_object)
+        .and_then(|mode| mode.keys().next().cloned())
 }
 
 fn planned(kind: &str, name: &str, change: Change, fields: Vec<FieldChange>) -> PlannedObject {
@@ -174,7 +222,11 @@ pub fn plan(objects: &StackObjects, current: &Current, prune: bool) -> Plan {
         stack: objects.stack.clone(),
         ..Plan::default()
     };
-    for name in &objects.external_networks {
+    for name in objects
+        .external_networks
+        .iter()
+        .filter(|n| !predefined_network(n))
+    {
         match current.networks.get(name).map(String::as_str) {
             None => plan.problems.push(format!(
                 "network `{name}` is declared external but does not exist: create a swarm-scoped (overlay) network first"
@@ -186,10 +238,15 @@ pub fn plan(objects: &StackObjects, current: &Current, prune: bool) -> Plan {
         }
     }
     for name in objects.networks.keys() {
-        let change = if current.networks.contains_key(name) {
-            Change::Unchanged
-        } else {
-            Change::Create
+        let change = match current.networks.get(name).map(String::as_str) {
+            None => Change::Create,
+            Some("swarm") => Change::Unchanged,
+            Some(scope) => {
+                plan.problems.push(format!(
+                    "network `{name}` already exists, {scope}-scoped: remove it or give the stack's network another name"
+                ));
+                Change::Unchanged
+            }
         };
         plan.objects
             .push(planned("network", name, change, Vec::new()));
@@ -217,6 +274,13 @@ pub fn plan(objects: &StackObjects, current: &Current, prune: bool) -> Plan {
         plan.objects.push(match current.services.get(name) {
             None => planned("service", name, Change::Create, Vec::new()),
             Some(now) => {
+                if mode_kind(now) != mode_kind(spec) {
+                    plan.problems.push(format!(
+                        "service `{name}` cannot change its mode from {} to {}: remove the service first",
+                        mode_kind(now).unwrap_or_default(),
+                        mode_kind(spec).unwrap_or_default()
+                    ));
+                }
                 let fields = diff_specs(now, spec);
                 let change = if fields.is_empty() {
                     Change::Unchanged

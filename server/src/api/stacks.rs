@@ -135,7 +135,8 @@ async fn plan_stack(
     Path((swarm, stack)): Path<(String, String)>,
     input: Result<Json<StackInput>, JsonRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
-    require(&principal, Role::Viewer)?;
+    // A plan shows the running specs, environment values included: operators only.
+    require(&principal, Role::Operator)?;
     let input = body(input)?;
     Ok(Json(
         api.fleet.plan_stack(&swarm, &stack, &input).await?.into(),
