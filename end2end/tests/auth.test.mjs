@@ -24,7 +24,7 @@ const pages = ['/', '/hosts', '/swarms/new', '/swarms/prod', '/swarms/prod/stack
 const serverFunctions = ['/api/swarms/list', '/api/swarms/init', '/api/swarms/join', '/api/swarms/adopt',
   '/api/hosts/list', '/api/hosts/add', '/api/hosts/remove', '/api/nodes/list', '/api/nodes/update',
   '/api/nodes/remove', '/api/swarm/overview', '/api/swarm/tokens', '/api/swarm/rotate', '/api/swarm/dissolve',
-  '/api/stacks/list', '/api/stacks/plan', '/api/stacks/deploy', '/api/stacks/progress', '/api/stacks/versions',
+  '/api/stacks/list', '/api/stacks/networks', '/api/stacks/plan', '/api/stacks/deploy', '/api/stacks/progress', '/api/stacks/versions',
   '/api/stacks/diff', '/api/stacks/source', '/api/stacks/redeploy', '/api/stacks/remove',
   '/api/audit/list', '/api/logout'];
 

@@ -181,6 +181,13 @@ test('a bad image shows its task errors and one click redeploys the good version
   // The tasks of the bad version may take a moment more to be shut down.
   await eventually(() => assert.deepEqual(serviceLs(), ['shop_web 6/6 local/busybox:1', 'shop_worker 1/1 local/busybox:1']), { timeoutMs: 30_000 });
   assert.deepEqual(await page.$$eval('tr.version-row', (trs) => trs.map((tr) => tr.dataset.version)), ['4', '3', '2', '1']);
+  // Where each task landed, and the stack's network.
+  await eventually(async () => {
+    const nodes = await page.$$eval('tr.progress-row[data-service=shop_web] li.task[data-state=running]', (lis) => lis.map((li) => li.dataset.node));
+    assert.equal(nodes.length, 6);
+    assert.deepEqual([...new Set(nodes)].sort(), ['node1', 'node2', 'node3']);
+  }, { timeoutMs: 15_000 });
+  await page.waitForSelector('tr.network-row[data-name=shop_default]');
 });
 
 test('the API deploys, plans and removes with a bearer token; bad files are 422 and change nothing', async () => {

@@ -71,6 +71,19 @@ pub async fn stack_progress(
         .map_err(fleet_error)
 }
 
+#[server(endpoint = "stacks/networks")]
+pub async fn stack_networks(
+    swarm: String,
+    stack: String,
+) -> Result<Vec<flotilla_stack::StackNetwork>, ServerFnError> {
+    use crate::auth::ssr::{fleet, fleet_error, require};
+    require(flotilla_store::Role::Viewer).await?;
+    fleet()?
+        .stack_networks(&swarm, &stack)
+        .await
+        .map_err(fleet_error)
+}
+
 #[server(endpoint = "stacks/versions")]
 pub async fn stack_versions(
     swarm: String,
@@ -246,6 +259,7 @@ fn StackView(swarm: String, stack: String) -> impl IntoView {
     view! {
         <h1>"Stack "<span id="stack-name">{stack.clone()}</span>" on "<a href=back>{swarm.clone()}</a></h1>
         <ProgressTable swarm=swarm.clone() stack=stack.clone() changes/>
+        <NetworksTable swarm=swarm.clone() stack=stack.clone() changes/>
         <History swarm=swarm.clone() stack=stack.clone() changes/>
         <EditPanel swarm=swarm.clone() stack=stack.clone()/>
         <RemovePanel swarm stack/>
@@ -296,7 +310,7 @@ pub fn ProgressRows(services: Vec<ServiceProgress>) -> impl IntoView {
     let converged = !services.is_empty() && services.iter().all(ServiceProgress::converged);
     view! {
         <table id="progress" data-converged=converged.to_string()>
-            <thead><tr><th>"Service"</th><th>"Running"</th><th>"Desired"</th><th>"Errors"</th></tr></thead>
+            <thead><tr><th>"Service"</th><th>"Running"</th><th>"Desired"</th><th>"Errors"</th><th>"Tasks"</th></tr></thead>
             <tbody>
                 {services.into_iter().map(|s| {
                     let desired = s.desired.map_or("global".to_owned(), |d| d.to_string());
@@ -309,11 +323,54 @@ pub fn ProgressRows(services: Vec<ServiceProgress>) -> impl IntoView {
                             <td>{s.running}</td>
                             <td>{desired}</td>
                             <td class="task-error">{s.errors.join("; ")}</td>
+                            <td>
+                                <ul class="tasks">
+                                    {s.tasks.iter().map(|t| {
+                                        let slot = t.slot.map_or(String::new(), |n| format!("{n} "));
+                                        let error = (!t.error.is_empty()).then(|| format!(" ({})", t.error));
+                                        view! {
+                                            <li class="task" data-node=t.node.clone() data-state=t.state.clone()>
+                                                {format!("{slot}on {}: {}", t.node, t.state)}{error}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </td>
                         </tr>
                     }
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+#[component]
+fn NetworksTable(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoView {
+    let networks = Resource::new(
+        move || changes.get(),
+        move |_| stack_networks(swarm.clone(), stack.clone()),
+    );
+    view! {
+        <h2>"Networks"</h2>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match networks.await {
+                    Ok(networks) => view! {
+                        <table id="networks">
+                            <thead><tr><th>"Network"</th><th>"Driver"</th><th>"Scope"</th></tr></thead>
+                            <tbody>
+                                {networks.into_iter().map(|n| view! {
+                                    <tr class="network-row" data-name=n.name.clone()>
+                                        <td>{n.name.clone()}</td><td>{n.driver}</td><td>{n.scope}</td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 

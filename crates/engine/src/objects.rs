@@ -27,6 +27,7 @@ pub struct StoredObject {
 pub struct NetworkSummary {
     pub id: String,
     pub name: String,
+    pub driver: String,
     pub scope: String,
     pub labels: HashMap<String, String>,
 }
@@ -90,6 +91,7 @@ impl DockerClient {
             .map(|n| NetworkSummary {
                 id: n.id.unwrap_or_default(),
                 name: n.name.unwrap_or_default(),
+                driver: n.driver.unwrap_or_default(),
                 scope: n.scope.unwrap_or_default(),
                 labels: n.labels.unwrap_or_default(),
             })

@@ -13,7 +13,9 @@ use std::sync::Arc;
 use flotilla_store::Store;
 
 pub use error::FleetError;
-pub use flotilla_stack::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
+pub use flotilla_stack::{
+    ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
+};
 pub use hosts::{HostStatus, NewHostRequest};
 pub use nodes::{NodeAction, NodeEntry};
 pub use stacks::check_stack;

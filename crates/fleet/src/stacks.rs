@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use flotilla_compose::{model::Warning, Variables};
 use flotilla_engine::{DockerClient, StoredObject};
 use flotilla_stack::{
-    Change, Current, Plan, ServiceProgress, StackInput, StackObjects, StackPlan, StackSummary,
-    StackVersionInfo, LABEL_NAMESPACE,
+    Change, Current, Plan, ServiceProgress, StackInput, StackNetwork, StackObjects, StackPlan,
+    StackSummary, StackVersionInfo, TaskLine, LABEL_NAMESPACE,
 };
 use futures::future::try_join_all;
 use serde_json::Value;
@@ -349,9 +349,13 @@ impl Fleet {
     /// Each service of `stack` against its current spec.
     pub async fn stack_progress(&self, swarm: &str, stack: &str) -> Result<Vec<ServiceProgress>> {
         let client = self.manager(&self.swarm(swarm).await?).await?;
-        let services = client.service_specs(Some(&label(stack))).await?;
+        let label = label(stack);
+        let (services, nodes) =
+            futures::try_join!(client.service_specs(Some(&label)), client.list_nodes())?;
+        let hostnames: HashMap<String, String> =
+            nodes.into_iter().map(|n| (n.id, n.hostname)).collect();
         let progress = services.iter().map(|service| {
-            let client = &client;
+            let (client, hostnames) = (&client, &hostnames);
             async move {
                 let tasks = client.service_tasks(&service.id, true).await?;
                 // A job is done when its completions are; a service when its replicas run.
@@ -390,17 +394,50 @@ impl Fleet {
                         )
                     })
                     .collect();
+                let mut lines: Vec<TaskLine> = tasks
+                    .iter()
+                    .map(|t| TaskLine {
+                        slot: t.slot,
+                        node: hostnames
+                            .get(&t.node_id)
+                            .cloned()
+                            .unwrap_or_else(|| t.node_id.clone()),
+                        state: t.state.clone(),
+                        desired_state: t.desired_state.clone(),
+                        error: t.error.clone(),
+                    })
+                    .collect();
+                lines.sort_by(|a, b| (a.slot, &a.node).cmp(&(b.slot, &b.node)));
                 Ok::<_, FleetError>(ServiceProgress {
                     service: name_of(service),
                     desired,
                     running,
                     errors,
+                    tasks: lines,
                 })
             }
         });
         let mut progress = try_join_all(progress).await?;
         progress.sort_by(|a, b| a.service.cmp(&b.service));
         Ok(progress)
+    }
+
+    /// The stack's networks (made by it; external ones belong to others).
+    pub async fn stack_networks(&self, swarm: &str, stack: &str) -> Result<Vec<StackNetwork>> {
+        let client = self.manager(&self.swarm(swarm).await?).await?;
+        let mut networks: Vec<StackNetwork> = client
+            .networks()
+            .await?
+            .into_iter()
+            .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
+            .map(|n| StackNetwork {
+                name: n.name,
+                driver: n.driver,
+                scope: n.scope,
+            })
+            .collect();
+        networks.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(networks)
     }
 
     /// Removes the stack's services, then its secrets, configs and networks, as

@@ -87,6 +87,25 @@ pub struct StackSummary {
     pub services: Vec<String>,
 }
 
+/// One of a stack's networks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct StackNetwork {
+    pub name: String,
+    pub driver: String,
+    pub scope: String,
+}
+
+/// One task of a service's current spec: where it landed and how it is doing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TaskLine {
+    pub slot: Option<u64>,
+    /// The node's hostname (its ID when the node is gone).
+    pub node: String,
+    pub state: String,
+    pub desired_state: String,
+    pub error: String,
+}
+
 /// How far one service is on its way to the spec just deployed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ServiceProgress {
@@ -97,6 +116,8 @@ pub struct ServiceProgress {
     pub running: u64,
     /// Errors of the current spec's failed tasks.
     pub errors: Vec<String>,
+    /// The current spec's tasks, by slot.
+    pub tasks: Vec<TaskLine>,
 }
 
 impl ServiceProgress {

@@ -8,7 +8,9 @@ mod plan;
 mod service;
 
 pub use convert::{convert, StackObjects, LABEL_IMAGE, LABEL_NAMESPACE};
-pub use exchange::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
+pub use exchange::{
+    ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
+};
 pub use plan::{
     diff_specs, keep_resolved_images, plan, Change, Current, FieldChange, Plan, PlannedObject,
 };
