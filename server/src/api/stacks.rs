@@ -152,15 +152,37 @@ async fn deploy_stack(
 ) -> Result<Json<Outcome>, ApiError> {
     require(&principal, Role::Operator)?;
     let input = body(input)?;
-    let result = audited(
+    let request = audit_request(&input);
+    deploy(
         &api,
         &principal,
         client,
+        (&swarm, &stack),
+        &input,
         "stack.deploy",
+        request,
+    )
+    .await
+}
+
+/// A deploy, audited under `action`: the same for a new file and for an earlier version.
+async fn deploy(
+    api: &Api,
+    principal: &Principal,
+    client: SocketAddr,
+    (swarm, stack): (&str, &str),
+    input: &StackInput,
+    action: &str,
+    request: serde_json::Value,
+) -> Result<Json<Outcome>, ApiError> {
+    let result = audited(
+        api,
+        principal,
+        client,
+        action,
         format!("{swarm}/{stack}"),
-        audit_request(&input),
-        api.fleet
-            .deploy_stack(&swarm, &stack, &input, &principal.name),
+        request,
+        api.fleet.deploy_stack(swarm, stack, input, &principal.name),
     )
     .await?;
     Ok(Json(result.into()))
@@ -179,18 +201,16 @@ async fn redeploy_version(
         .await?;
     let mut request = audit_request(&input);
     request["version"] = json!(version);
-    let result = audited(
+    deploy(
         &api,
         &principal,
         client,
+        (&swarm, &stack),
+        &input,
         "stack.redeploy",
-        format!("{swarm}/{stack}"),
         request,
-        api.fleet
-            .deploy_stack(&swarm, &stack, &input, &principal.name),
     )
-    .await?;
-    Ok(Json(result.into()))
+    .await
 }
 
 async fn remove_stack(
