@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli } from './support.mjs';
+import { clickUntil, Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli } from './support.mjs';
 
 const sandbox = new Sandbox('fltste', '10.222.0', 3);
 let console_;
@@ -50,15 +50,6 @@ const serviceLs = () => sandbox.docker(1, 'service', 'ls', '--format', '{{.Name}
   .trim().split('\n').filter(Boolean).sort();
 const everything = () => ['service', 'network', 'config', 'secret']
   .map((kind) => sandbox.docker(1, kind, 'ls', '--format', '{{.Name}}').trim()).join('\n');
-
-/** Clicks (and re-clicks until hydration has attached the handler) until `done` holds. */
-async function clickUntil(selector, done, timeoutMs = 30_000) {
-  await eventually(async () => {
-    try { await done(); return; } catch { /* not yet: click (again) */ }
-    await page.click(selector, { timeout: 5_000 });
-    await eventually(done, { timeoutMs: 5_000, intervalMs: 250 });
-  }, { timeoutMs });
-}
 
 const validation = async () => ({
   valid: await page.getAttribute('#validation', 'data-valid'),
@@ -114,7 +105,7 @@ test('the editor checks the file as it is typed, in the browser', async () => {
 
 test('a plan comes first and changes nothing; the deploy converges task by task', async () => {
   const before = everything();
-  await clickUntil('#plan', async () => assert.ok(await page.$('#plan-result')));
+  await clickUntil(page, '#plan', async () => assert.ok(await page.$('#plan-result')));
   const rows = await page.$$eval('tr.plan-row', (trs) => trs.map((tr) => [tr.dataset.kind, tr.dataset.name, tr.dataset.change]));
   assert.deepEqual(rows, [
     ['network', 'shop_default', 'create'],
@@ -139,7 +130,7 @@ test('a plan comes first and changes nothing; the deploy converges task by task'
 
 async function editAndDeploy(compose) {
   await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
-  await clickUntil('#edit-stack', async () => assert.ok(await page.$('#compose')));
+  await clickUntil(page, '#edit-stack', async () => assert.ok(await page.$('#compose')));
   await eventually(async () => assert.equal((await validation()).valid, 'true'), { timeoutMs: 10_000 });
   await page.fill('#compose', compose);
   await eventually(async () => assert.equal((await validation()).valid, 'true'), { timeoutMs: 10_000 });
@@ -171,7 +162,7 @@ test('a bad image shows its task errors and one click redeploys the good version
   }, { timeoutMs: 60_000 });
 
   await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
-  await clickUntil('button.diff[data-version="3"]', async () => assert.ok(await page.$('#version-diff')));
+  await clickUntil(page, 'button.diff[data-version="3"]', async () => assert.ok(await page.$('#version-diff')));
   const diff = await page.textContent('#version-diff');
   assert.match(diff, /-    image: local\/busybox:1\n\+    image: local\/no-such-image:1/);
   await page.click('button.redeploy[data-version="2"]');
@@ -228,7 +219,7 @@ test('the swarm page lists the stack; removing it needs its name typed', async (
   await page.waitForSelector('tr.stack-row[data-stack=shop]');
   await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
   await page.fill('#remove-confirm', 'shp');
-  await clickUntil('#remove-stack', async () => assert.ok(await page.$('#remove-error')));
+  await clickUntil(page, '#remove-stack', async () => assert.ok(await page.$('#remove-error')));
   assert.equal(serviceLs().length, 2);
   await page.fill('#remove-confirm', 'shop');
   await page.click('#remove-stack');

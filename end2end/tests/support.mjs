@@ -135,6 +135,15 @@ export async function eventually(check, { timeoutMs = 90_000, intervalMs = 500 }
   }
 }
 
+/** Clicks `selector` on `page` (again, until hydration has attached the handler) until `done` holds. */
+export async function clickUntil(page, selector, done, timeoutMs = 30_000) {
+  await eventually(async () => {
+    try { await done(); return; } catch { /* not yet: click (again) */ }
+    await page.click(selector, { timeout: 5_000 });
+    await eventually(done, { timeoutMs: 5_000, intervalMs: 250 });
+  }, { timeoutMs });
+}
+
 /** Fills and submits the first-start form that creates the admin; ends on the home page. */
 export async function createFirstAdmin(page, url, name, password) {
   await page.goto(url, { waitUntil: 'networkidle' });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli, loginCookie } from './support.mjs';
+import { clickUntil, Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli, loginCookie } from './support.mjs';
 
 const sandbox = new Sandbox('flte2e', '10.218.0', 3, { tls: true });
 let console_;
@@ -31,15 +31,6 @@ const swarmState = (node) => sandbox.docker(node, 'info', '--format', '{{.Swarm.
 /** `docker node ls` on node1, as sorted "hostname manager-status availability status" lines. */
 const nodeLs = () => sandbox.docker(1, 'node', 'ls', '--format',
   '{{.Hostname}} {{.ManagerStatus}} {{.Availability}} {{.Status}}').trim().split('\n').sort();
-
-/** Clicks (and re-clicks until hydration has attached the handler) until `done` holds. */
-async function clickUntil(selector, done, timeoutMs = 30_000) {
-  await eventually(async () => {
-    try { await done(); return; } catch { /* not yet: click (again) */ }
-    await page.click(selector, { timeout: 5_000 });
-    await eventually(done, { timeoutMs: 5_000, intervalMs: 250 });
-  }, { timeoutMs });
-}
 
 test('first start: an admin, then an empty console that says where to begin', async () => {
   await createFirstAdmin(page, console_.url, 'admin', 'admin password');
@@ -73,7 +64,7 @@ async function registerHost(name, url, { tls, refused = false } = {}) {
     await page.fill('#host-form textarea[name=tls_cert]', tls.cert);
     await page.fill('#host-form textarea[name=tls_key]', tls.key);
   }
-  await clickUntil('#host-form button[type=submit]', async () => {
+  await clickUntil(page, '#host-form button[type=submit]', async () => {
     assert.ok(await page.$(refused ? '#host-error' : `tr.host-row[data-name="${name}"]`));
   });
 }
@@ -158,16 +149,16 @@ test('the swarm page lists the nodes the CLI lists, with their hosts', async () 
 
 test('promote, demote, drain and label from the nodes table', async () => {
   await onSwarmPage();
-  await clickUntil(`${nodeRow('node2')} button.promote`, () =>
+  await clickUntil(page, `${nodeRow('node2')} button.promote`, () =>
     assert.match(nodeLs()[1], /^node2 Reachable Active Ready$/));
   await page.waitForSelector(`${nodeRow('node2')}[data-role=manager]`);
-  await clickUntil(`${nodeRow('node2')} button.demote`, () =>
+  await clickUntil(page, `${nodeRow('node2')} button.demote`, () =>
     assert.match(nodeLs()[1], /^node2  Active Ready$/));
-  await clickUntil(`${nodeRow('node3')} button.drain`, () =>
+  await clickUntil(page, `${nodeRow('node3')} button.drain`, () =>
     assert.match(nodeLs()[2], /^node3  Drain Ready$/));
   await page.waitForSelector(`${nodeRow('node3')}[data-availability=drain]`);
   await page.fill(`${nodeRow('node2')} input.label-input`, 'zone=b');
-  await clickUntil(`${nodeRow('node2')} button.add-label`, () =>
+  await clickUntil(page, `${nodeRow('node2')} button.add-label`, () =>
     assert.equal(sandbox.docker(1, 'node', 'inspect', '-f', '{{json .Spec.Labels}}', 'node2').trim(), '{"zone":"b"}'));
   await page.waitForSelector(`${nodeRow('node2')} .label-chip[data-key=zone]`);
 });
@@ -175,7 +166,7 @@ test('promote, demote, drain and label from the nodes table', async () => {
 test('demoting the last manager is refused and changes nothing', async () => {
   const before = nodeLs();
   await onSwarmPage();
-  await clickUntil(`${nodeRow('node1')} button.demote`, async () => {
+  await clickUntil(page, `${nodeRow('node1')} button.demote`, async () => {
     // page.$ does not wait, so the first check before any click fails fast.
     const error = await page.$('#node-error');
     assert.ok(error, 'no error shown yet');
@@ -186,7 +177,7 @@ test('demoting the last manager is refused and changes nothing', async () => {
 
 test('join tokens are for admins; the page shows the ones the CLI shows', async () => {
   await onSwarmPage();
-  await clickUntil('#show-tokens', async () => assert.ok(await page.$('#worker-token')));
+  await clickUntil(page, '#show-tokens', async () => assert.ok(await page.$('#worker-token')));
   assert.equal(await page.textContent('#worker-token'), sandbox.docker(1, 'swarm', 'join-token', '-q', 'worker').trim());
   const cookie = await loginCookie(console_.url, 'vera', 'viewer password');
   const response = await fetch(`${console_.url}/api/swarm/tokens`, {
@@ -253,7 +244,7 @@ test('the automation API lists swarms and nodes with a bearer token, and errors 
 
 test('a node is removed from the table: drained, its host leaves, the record goes', async () => {
   await onSwarmPage();
-  await clickUntil(`${nodeRow('node3')} button.remove`, () =>
+  await clickUntil(page, `${nodeRow('node3')} button.remove`, () =>
     assert.deepEqual(nodeLs(), ['node1 Leader Active Ready', 'node2  Active Ready']), 60_000);
   assert.equal(swarmState(3), 'inactive');
 });
@@ -320,7 +311,7 @@ test('a host that is gone leaves a down node, which can be force-removed', async
     await page.waitForSelector(`${nodeRow('node3')}[data-state=down]`, { timeout: 1_000 });
   }, { timeoutMs: 90_000, intervalMs: 2_000 });
   assert.equal(await page.textContent(`${nodeRow('node3')} button.remove`), 'Force remove');
-  await clickUntil(`${nodeRow('node3')} button.remove`, () =>
+  await clickUntil(page, `${nodeRow('node3')} button.remove`, () =>
     assert.deepEqual(nodeLs(), ['node1 Leader Active Ready', 'node2  Active Ready']));
   // Back from the dead, the engine still believes it is in the swarm; its operator makes it leave.
   sandbox.restartEngines();

@@ -65,11 +65,7 @@ fn version_input(version: &flotilla_store::StackVersion) -> Result<StackInput> {
         ))
     };
     let env = serde_json::from_str(&version.env).map_err(broken)?;
-    let files: Value = serde_json::from_str(&version.files).map_err(broken)?;
-    let files =
-        serde_json::from_value::<StackInput>(serde_json::json!({ "compose": "", "files": files }))
-            .map_err(broken)?
-            .files;
+    let files = flotilla_stack::files_from_json(&version.files).map_err(broken)?;
     Ok(StackInput {
         compose: version.compose.clone(),
         env,
@@ -165,6 +161,7 @@ fn comparable_spec(spec: &mut Value, network_names: &HashMap<&str, &str>) {
 struct Planned {
     plan: Plan,
     objects: StackObjects,
+    record: flotilla_store::SwarmRecord,
     client: DockerClient,
     side: Swarmside,
     warnings: Vec<String>,
@@ -196,9 +193,8 @@ impl Fleet {
         flotilla_stack::keep_resolved_images(&mut objects, &side.current);
         let mut plan = flotilla_stack::plan(&objects, &side.current, input.prune);
         // The engine never returns a secret's data; the last version deployed here knows it.
-        let last = self.store().stack_versions(&record.id, stack).await?;
-        if let Some(last) = last.first() {
-            let (before, _) = check_stack(stack, &version_input(last)?)?;
+        if let Some(last) = self.store().latest_stack_version(&record.id, stack).await? {
+            let (before, _) = check_stack(stack, &version_input(&last)?)?;
             for (name, spec) in &objects.secrets {
                 let changed = before
                     .secrets
@@ -214,6 +210,7 @@ impl Fleet {
         Ok(Planned {
             plan,
             objects,
+            record,
             client,
             side,
             warnings,
@@ -232,21 +229,18 @@ impl Fleet {
         let Planned {
             plan,
             objects,
+            record,
             client,
             side,
             warnings,
         } = self.planned(swarm, stack, input).await?;
-        let record = self.swarm(swarm).await?;
         if !plan.problems.is_empty() {
             return Err(FleetError::Conflict(plan.problems.join("; ")));
         }
         check_specs(&objects)?;
         apply(&client, &objects, &side, &plan).await?;
         let env = serde_json::to_string(&input.env).unwrap_or_default();
-        let files = serde_json::to_value(input)
-            .ok()
-            .and_then(|v| v.get("files").map(Value::to_string))
-            .unwrap_or_else(|| "{}".to_owned());
+        let files = flotilla_stack::files_to_json(&input.files);
         let version = self
             .store()
             .add_stack_version(&flotilla_store::NewStackVersion {
@@ -331,7 +325,8 @@ impl Fleet {
         for service in &services {
             let stack = service
                 .spec
-                .pointer(&format!("/Labels/{}", LABEL_NAMESPACE.replace('/', "~1")))
+                .get("Labels")
+                .and_then(|labels| labels.get(LABEL_NAMESPACE))
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_owned();

@@ -21,6 +21,18 @@ pub struct StackInput {
     pub prune: bool,
 }
 
+/// The attached files alone as JSON (`{"path": "<base64>"}`), as a version stores them.
+pub fn files_to_json(files: &Files) -> String {
+    let mut out = Vec::new();
+    // Writing JSON into memory cannot fail.
+    let _ = base64_files::serialize(files, &mut serde_json::Serializer::new(&mut out));
+    String::from_utf8(out).unwrap_or_default()
+}
+
+pub fn files_from_json(text: &str) -> Result<Files, serde_json::Error> {
+    base64_files::deserialize(&mut serde_json::Deserializer::from_str(text))
+}
+
 /// Attached files travel as base64 text in JSON bodies and in the version history.
 mod base64_files {
     use base64::Engine as _;

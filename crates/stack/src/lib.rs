@@ -9,7 +9,8 @@ mod service;
 
 pub use convert::{convert, StackObjects, LABEL_IMAGE, LABEL_NAMESPACE};
 pub use exchange::{
-    ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
+    files_from_json, files_to_json, ServiceProgress, StackInput, StackNetwork, StackPlan,
+    StackSummary, StackVersionInfo, TaskLine,
 };
 pub use plan::{
     diff_specs, keep_resolved_images, plan, Change, Current, FieldChange, Plan, PlannedObject,

@@ -115,6 +115,23 @@ impl Store {
         rows.iter().map(version_from).collect()
     }
 
+    /// The stack's newest version, if it has any.
+    pub async fn latest_stack_version(
+        &self,
+        swarm_id: &str,
+        stack: &str,
+    ) -> Result<Option<StackVersion>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM stack_versions WHERE swarm_id = $1 AND stack = $2 \
+             ORDER BY version DESC LIMIT 1"
+        ))
+        .bind(swarm_id)
+        .bind(stack)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(version_from).transpose()
+    }
+
     pub async fn stack_version(
         &self,
         swarm_id: &str,
