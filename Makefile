@@ -7,6 +7,8 @@ SHELL := /bin/bash
 export FLOTILLA_TOOLS ?= $(HOME)/.cache/flotilla/tools
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/flotilla/target
 export PATH := $(FLOTILLA_TOOLS)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+# make's builds are one-shot; incremental caches only grew the shared target dir.
+export CARGO_INCREMENTAL ?= 0
 
 NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.

@@ -12,3 +12,12 @@ if [ "$(cat "$marker" 2>/dev/null)" != "$PWD" ]; then
   mkdir -p "$CARGO_TARGET_DIR"
   echo "$PWD" >"$marker"
 fi
+
+# A shared target dir only grows (each dependency upgrade leaves the old artifacts behind).
+# Below 15 GB free, start cold rather than fail at link time.
+mkdir -p "$CARGO_TARGET_DIR"
+free_gb=$(df --output=avail -BG "$CARGO_TARGET_DIR" | tail -1 | tr -dc '0-9')
+if [ "$free_gb" -lt 15 ]; then
+  echo "claim-target: only ${free_gb} GB free; removing $CARGO_TARGET_DIR/debug for a cold build" >&2
+  rm -rf "$CARGO_TARGET_DIR/debug"
+fi
