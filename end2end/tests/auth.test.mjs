@@ -122,7 +122,7 @@ test('ten wrong passwords lock the account for a while', async () => {
 test('sessions and users survive a restart; logout ends the session', async () => {
   const cookie = await loginCookie(url, 'root', 'root password');
   assert.equal((await get('/', { cookie })).status, 200);
-  await console_.stop();
+  await console_.stop({ keepData: true });
   console_ = await startConsole({ dataDir: console_.dataDir, port: console_.port, databaseUrl: console_.databaseUrl });
   assert.equal((await get('/', { cookie })).status, 200, 'the session outlived the restart');
   assert.ok((await post('/api/logout', {}, { cookie })).status < 400);

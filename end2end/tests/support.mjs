@@ -86,7 +86,7 @@ export async function startPostgres() {
   };
 }
 
-/** Starts the built console for `dockerHost`; resolves once /healthz answers. */
+/** Starts the built console; resolves once /healthz answers. `stop()` removes its data dir unless `{ keepData: true }`. */
 export async function startConsole({ dataDir = newDataDir(), port: fixedPort, databaseUrl = '' } = {}) {
   const port = fixedPort || await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -105,7 +105,12 @@ export async function startConsole({ dataDir = newDataDir(), port: fixedPort, da
     if (child.exitCode !== null) throw new Error(`${serverBin} exited with ${child.exitCode}`);
     try {
       if ((await fetch(`${url}/healthz`)).ok) {
-        return { url, port, dataDir, databaseUrl, stop: async () => { child.kill('SIGTERM'); await exited; } };
+        const stop = async ({ keepData = false } = {}) => {
+          child.kill('SIGTERM');
+          await exited;
+          if (!keepData) rmSync(dataDir, { recursive: true, force: true });
+        };
+        return { url, port, dataDir, databaseUrl, stop };
       }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));
