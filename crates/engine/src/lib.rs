@@ -20,7 +20,7 @@ pub use model::{
     Service, ServiceMode, Swarm, Task, TaskState,
 };
 pub use node::NodeChange;
-pub use objects::{check_spec, NetworkSummary, ServiceTask, StoredObject};
+pub use objects::{check_spec, FileObjectKind, NetworkSummary, ServiceTask, StoredObject};
 pub use service::ServiceCreate;
 pub use swarm::{JoinTokens, SwarmInit, SwarmJoin, TokenKind};
 

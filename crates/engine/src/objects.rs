@@ -22,6 +22,22 @@ pub struct StoredObject {
     pub spec: Value,
 }
 
+/// The two swarm objects that carry file content into a service's containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileObjectKind {
+    Secret,
+    Config,
+}
+
+impl std::fmt::Display for FileObjectKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FileObjectKind::Secret => "secret",
+            FileObjectKind::Config => "config",
+        })
+    }
+}
+
 /// A network's identity and where it lives.
 #[derive(Debug, Clone)]
 pub struct NetworkSummary {
@@ -46,6 +62,18 @@ pub struct ServiceTask {
 
 fn label_filter(label: &str) -> HashMap<String, Vec<String>> {
     HashMap::from([("label".to_owned(), vec![label.to_owned()])])
+}
+
+fn stored<S: serde::Serialize>(
+    id: Option<String>,
+    version: Option<&bollard::models::ObjectVersion>,
+    spec: &S,
+) -> StoredObject {
+    StoredObject {
+        id: id.unwrap_or_default(),
+        version: version_of(version),
+        spec: to_json(spec),
+    }
 }
 
 fn spec_from<T: DeserializeOwned>(action: &str, spec: &Value) -> Result<T> {
@@ -117,103 +145,83 @@ impl DockerClient {
             .map_err(self.api_error(&format!("remove network {id}")))
     }
 
-    /// Secrets, optionally only those carrying `label` (`key=value` or `key`).
-    pub async fn secrets(&self, label: Option<&str>) -> Result<Vec<StoredObject>> {
-        let options = ListSecretsOptions {
-            filters: label.map(label_filter),
+    /// Secrets or configs, optionally only those carrying `label` (`key=value` or `key`).
+    pub async fn file_objects(
+        &self,
+        kind: FileObjectKind,
+        label: Option<&str>,
+    ) -> Result<Vec<StoredObject>> {
+        let filters = label.map(label_filter);
+        let listed = match kind {
+            FileObjectKind::Secret => self
+                .docker
+                .list_secrets(Some(ListSecretsOptions { filters }))
+                .await
+                .map(|all| {
+                    all.into_iter()
+                        .map(|s| stored(s.id, s.version.as_ref(), &s.spec))
+                        .collect()
+                }),
+            FileObjectKind::Config => self
+                .docker
+                .list_configs(Some(ListConfigsOptions { filters }))
+                .await
+                .map(|all| {
+                    all.into_iter()
+                        .map(|c| stored(c.id, c.version.as_ref(), &c.spec))
+                        .collect()
+                }),
         };
-        let secrets = self
-            .docker
-            .list_secrets(Some(options))
-            .await
-            .map_err(self.api_error("list secrets"))?;
-        Ok(secrets
-            .into_iter()
-            .map(|s| StoredObject {
-                id: s.id.unwrap_or_default(),
-                version: version_of(s.version.as_ref()),
-                spec: to_json(&s.spec),
-            })
-            .collect())
+        listed.map_err(self.api_error(&format!("list {kind}s")))
     }
 
-    pub async fn create_secret(&self, spec: &Value) -> Result<String> {
-        let spec: SecretSpec = spec_from("create secret", spec)?;
-        let action = format!("create secret {}", spec.name.clone().unwrap_or_default());
-        let created = self
-            .docker
-            .create_secret(spec)
-            .await
-            .map_err(self.api_error(&action))?;
-        Ok(created.id)
-    }
-
-    pub async fn update_secret(&self, id: &str, version: u64, spec: &Value) -> Result<()> {
-        let action = format!("update secret {id}");
-        let spec: SecretSpec = spec_from(&action, spec)?;
-        let options = bollard::query_parameters::UpdateSecretOptions {
-            version: i64::try_from(version).unwrap_or(i64::MAX),
+    pub async fn create_file_object(&self, kind: FileObjectKind, spec: &Value) -> Result<String> {
+        let name = spec.get("Name").and_then(Value::as_str).unwrap_or_default();
+        let action = format!("create {kind} {name}");
+        let created = match kind {
+            FileObjectKind::Secret => {
+                let spec: SecretSpec = spec_from(&action, spec)?;
+                self.docker.create_secret(spec).await
+            }
+            FileObjectKind::Config => {
+                let spec: ConfigSpec = spec_from(&action, spec)?;
+                self.docker.create_config(spec).await
+            }
         };
-        self.docker
-            .update_secret(id, spec, options)
-            .await
-            .map_err(self.api_error(&action))
+        Ok(created.map_err(self.api_error(&action))?.id)
     }
 
-    pub async fn remove_secret(&self, id: &str) -> Result<()> {
-        self.docker
-            .delete_secret(id)
-            .await
-            .map_err(self.api_error(&format!("remove secret {id}")))
-    }
-
-    pub async fn configs(&self, label: Option<&str>) -> Result<Vec<StoredObject>> {
-        let options = ListConfigsOptions {
-            filters: label.map(label_filter),
+    /// Swarm lets only labels change; `version` is the one the spec was read at.
+    pub async fn update_file_object(
+        &self,
+        kind: FileObjectKind,
+        id: &str,
+        version: u64,
+        spec: &Value,
+    ) -> Result<()> {
+        let action = format!("update {kind} {id}");
+        let version = i64::try_from(version).unwrap_or(i64::MAX);
+        let updated = match kind {
+            FileObjectKind::Secret => {
+                let spec: SecretSpec = spec_from(&action, spec)?;
+                let options = bollard::query_parameters::UpdateSecretOptions { version };
+                self.docker.update_secret(id, spec, options).await
+            }
+            FileObjectKind::Config => {
+                let spec: ConfigSpec = spec_from(&action, spec)?;
+                let options = bollard::query_parameters::UpdateConfigOptions { version };
+                self.docker.update_config(id, spec, options).await
+            }
         };
-        let configs = self
-            .docker
-            .list_configs(Some(options))
-            .await
-            .map_err(self.api_error("list configs"))?;
-        Ok(configs
-            .into_iter()
-            .map(|c| StoredObject {
-                id: c.id.unwrap_or_default(),
-                version: version_of(c.version.as_ref()),
-                spec: to_json(&c.spec),
-            })
-            .collect())
+        updated.map_err(self.api_error(&action))
     }
 
-    pub async fn create_config(&self, spec: &Value) -> Result<String> {
-        let spec: ConfigSpec = spec_from("create config", spec)?;
-        let action = format!("create config {}", spec.name.clone().unwrap_or_default());
-        let created = self
-            .docker
-            .create_config(spec)
-            .await
-            .map_err(self.api_error(&action))?;
-        Ok(created.id)
-    }
-
-    pub async fn update_config(&self, id: &str, version: u64, spec: &Value) -> Result<()> {
-        let action = format!("update config {id}");
-        let spec: ConfigSpec = spec_from(&action, spec)?;
-        let options = bollard::query_parameters::UpdateConfigOptions {
-            version: i64::try_from(version).unwrap_or(i64::MAX),
+    pub async fn remove_file_object(&self, kind: FileObjectKind, id: &str) -> Result<()> {
+        let removed = match kind {
+            FileObjectKind::Secret => self.docker.delete_secret(id).await,
+            FileObjectKind::Config => self.docker.delete_config(id).await,
         };
-        self.docker
-            .update_config(id, spec, options)
-            .await
-            .map_err(self.api_error(&action))
-    }
-
-    pub async fn remove_config(&self, id: &str) -> Result<()> {
-        self.docker
-            .delete_config(id)
-            .await
-            .map_err(self.api_error(&format!("remove config {id}")))
+        removed.map_err(self.api_error(&format!("remove {kind} {id}")))
     }
 
     /// Services with their specs as JSON, optionally only those carrying `label`.
@@ -229,11 +237,7 @@ impl DockerClient {
             .map_err(self.api_error("list services"))?;
         Ok(services
             .into_iter()
-            .map(|s| StoredObject {
-                id: s.id.unwrap_or_default(),
-                version: version_of(s.version.as_ref()),
-                spec: to_json(&s.spec),
-            })
+            .map(|s| stored(s.id, s.version.as_ref(), &s.spec))
             .collect())
     }
 

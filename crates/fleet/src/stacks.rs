@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use flotilla_compose::{model::Warning, Variables};
-use flotilla_engine::{DockerClient, StoredObject};
+use flotilla_engine::{DockerClient, FileObjectKind, StoredObject};
 use flotilla_stack::{
     Change, Current, Plan, ServiceProgress, StackInput, StackNetwork, StackObjects, StackPlan,
     StackSummary, StackVersionInfo, TaskLine, LABEL_NAMESPACE,
@@ -95,8 +95,8 @@ async fn read_swarm(client: &DockerClient, stack: &str) -> Result<Swarmside> {
     let label = label(stack);
     let (networks, secrets, configs, services) = futures::try_join!(
         client.networks(),
-        client.secrets(None),
-        client.configs(None),
+        client.file_objects(FileObjectKind::Secret, None),
+        client.file_objects(FileObjectKind::Config, None),
         client.service_specs(Some(&label)),
     )?;
     let by_name = |objects: Vec<StoredObject>| -> HashMap<String, StoredObject> {
@@ -444,12 +444,16 @@ impl Fleet {
         let services = client.service_specs(Some(&label)).await?;
         try_join_all(services.iter().map(|s| client.remove_service(&s.id))).await?;
         removed.extend(services.iter().map(name_of));
-        let secrets = client.secrets(Some(&label)).await?;
-        try_join_all(secrets.iter().map(|s| client.remove_secret(&s.id))).await?;
-        removed.extend(secrets.iter().map(name_of));
-        let configs = client.configs(Some(&label)).await?;
-        try_join_all(configs.iter().map(|c| client.remove_config(&c.id))).await?;
-        removed.extend(configs.iter().map(name_of));
+        for kind in [FileObjectKind::Secret, FileObjectKind::Config] {
+            let objects = client.file_objects(kind, Some(&label)).await?;
+            try_join_all(
+                objects
+                    .iter()
+                    .map(|o| client.remove_file_object(kind, &o.id)),
+            )
+            .await?;
+            removed.extend(objects.iter().map(name_of));
+        }
         let networks: Vec<_> = client
             .networks()
             .await?
@@ -569,13 +573,13 @@ async fn apply(
             client,
             &objects.secrets,
             &side.secrets,
-            true
+            FileObjectKind::Secret
         )),
         all_of(put_file_objects(
             client,
             &objects.configs,
             &side.configs,
-            false
+            FileObjectKind::Config
         )),
     );
     let (secret_ids, config_ids) = (secret_ids?, config_ids?);
@@ -613,22 +617,17 @@ fn put_file_objects<'a>(
     client: &'a DockerClient,
     specs: &'a BTreeMap<String, Value>,
     existing: &'a HashMap<String, StoredObject>,
-    secrets: bool,
+    kind: FileObjectKind,
 ) -> Vec<impl std::future::Future<Output = Result<(String, String)>> + 'a> {
     specs
         .iter()
         .map(move |(name, spec)| async move {
-            let id = match (existing.get(name), secrets) {
-                (Some(old), true) => client
-                    .update_secret(&old.id, old.version, spec)
+            let id = match existing.get(name) {
+                Some(old) => client
+                    .update_file_object(kind, &old.id, old.version, spec)
                     .await
                     .map(|()| old.id.clone()),
-                (Some(old), false) => client
-                    .update_config(&old.id, old.version, spec)
-                    .await
-                    .map(|()| old.id.clone()),
-                (None, true) => client.create_secret(spec).await,
-                (None, false) => client.create_config(spec).await,
+                None => client.create_file_object(kind, spec).await,
             }?;
             Ok((name.clone(), id))
         })
