@@ -191,15 +191,24 @@ test('the API deploys, plans and removes with a bearer token; bad files are 422 
   assert.deepEqual([error.details.line, error.details.column, error.details.path], [5, 13, 'services.web.deploy.mode']);
   assert.equal(everything(), before, 'an invalid file changes nothing');
 
-  const compose = 'services:\n  job:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n    secrets: [token]\nsecrets:\n  token:\n    file: ./token.txt\n';
+  const compose = 'services:\n  job:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n    secrets: [token]\n'
+    + '  agent:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n    deploy:\n      mode: global\n'
+    + 'secrets:\n  token:\n    file: ./token.txt\n';
   const files = { './token.txt': Buffer.from('s3cret').toString('base64') };
   const plan = await (await api('/swarms/prod/stacks/api/plan', { method: 'POST', body: body(compose, { files }) })).json();
-  assert.deepEqual(plan.created.map((o) => o.name).sort(), ['api_default', 'api_job', 'api_token']);
+  assert.deepEqual(plan.created.map((o) => o.name).sort(), ['api_agent', 'api_default', 'api_job', 'api_token']);
   assert.equal(everything(), before, 'a plan changes nothing');
   const deployed = await api('/swarms/prod/stacks/api', { method: 'PUT', body: body(compose, { files }) });
   assert.equal(deployed.status, 200, await deployed.clone().text());
   assert.equal((await deployed.json()).version, 1);
   await eventually(() => assert.ok(serviceLs().includes('api_job 1/1 local/busybox:1')), { timeoutMs: 60_000 });
+  // A global service is due on every node that is up, as `docker stack deploy` counts it.
+  await eventually(async () => {
+    const progress = await (await api('/swarms/prod/stacks/api/progress')).json();
+    const agent = progress.find((p) => p.service === 'api_agent');
+    assert.deepEqual([agent.global, agent.desired, agent.running], [true, 3, 3]);
+    assert.deepEqual(agent.tasks.map((t) => t.node).sort(), ['node1', 'node2', 'node3']);
+  }, { timeoutMs: 60_000 });
 
   // A stack made by the CLI is listed and removable like any other.
   const cliFile = join(artifacts, 'cli-stack.yml');

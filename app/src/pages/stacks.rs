@@ -313,11 +313,14 @@ pub fn ProgressRows(services: Vec<ServiceProgress>) -> impl IntoView {
             <thead><tr><th>"Service"</th><th>"Running"</th><th>"Desired"</th><th>"Errors"</th><th>"Tasks"</th></tr></thead>
             <tbody>
                 {services.into_iter().map(|s| {
-                    let desired = s.desired.map_or("global".to_owned(), |d| d.to_string());
-                    let desired_attr = desired.clone();
+                    let desired = if s.global {
+                        format!("{} (global)", s.desired)
+                    } else {
+                        s.desired.to_string()
+                    };
                     view! {
                         <tr class="progress-row" data-service=s.service.clone()
-                            data-running=s.running.to_string() data-desired=desired_attr
+                            data-running=s.running.to_string() data-desired=s.desired.to_string()
                             data-converged=s.converged().to_string()>
                             <td>{s.service.clone()}</td>
                             <td>{s.running}</td>

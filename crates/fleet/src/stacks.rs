@@ -1,10 +1,10 @@
 //! Stacks: a compose file planned against a swarm and deployed as `docker stack deploy`
 //! does, then listed, watched until it converges, and removed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use flotilla_compose::{model::Warning, Variables};
-use flotilla_engine::{DockerClient, FileObjectKind, StoredObject};
+use flotilla_engine::{DockerClient, FileObjectKind, NodeState, StoredObject};
 use flotilla_stack::{
     Change, Current, Plan, ServiceProgress, StackInput, StackNetwork, StackObjects, StackPlan,
     StackSummary, StackVersionInfo, TaskLine, LABEL_NAMESPACE,
@@ -347,32 +347,44 @@ impl Fleet {
         let label = label(stack);
         let (services, nodes) =
             futures::try_join!(client.service_specs(Some(&label)), client.list_nodes())?;
+        // The CLI's progress ignores tasks on nodes that are down: they will not report back.
+        let nodes_up: HashSet<String> = nodes
+            .iter()
+            .filter(|n| n.state != NodeState::Down)
+            .map(|n| n.id.clone())
+            .collect();
         let hostnames: HashMap<String, String> =
             nodes.into_iter().map(|n| (n.id, n.hostname)).collect();
         let progress = services.iter().map(|service| {
-            let (client, hostnames) = (&client, &hostnames);
+            let (client, hostnames, nodes_up) = (&client, &hostnames, &nodes_up);
             async move {
                 let tasks = client.service_tasks(&service.id, true).await?;
-                // A job is done when its completions are; a service when its replicas run.
-                let job = service.spec.pointer("/Mode/ReplicatedJob");
-                let desired = match job {
-                    Some(job) => Some(
-                        job.get("TotalCompletions")
-                            .and_then(Value::as_u64)
-                            .unwrap_or(1),
-                    ),
-                    None => service
-                        .spec
-                        .pointer("/Mode/Replicated/Replicas")
+                let mode = |name: &str| service.spec.pointer(&format!("/Mode/{name}"));
+                let job = mode("ReplicatedJob").or(mode("GlobalJob")).is_some();
+                let global = mode("Global").or(mode("GlobalJob")).is_some();
+                // A job is done when its tasks complete; a service when its tasks run.
+                let counted = if job { "complete" } else { "running" };
+                let desired = if global {
+                    tasks
+                        .iter()
+                        .filter(|t| t.desired_state == counted && nodes_up.contains(&t.node_id))
+                        .map(|t| t.node_id.as_str())
+                        .collect::<HashSet<_>>()
+                        .len() as u64
+                } else if let Some(job) = mode("ReplicatedJob") {
+                    job.get("TotalCompletions")
                         .and_then(Value::as_u64)
-                        .or_else(|| service.spec.pointer("/Mode/Replicated").map(|_| 1)),
+                        .unwrap_or(1)
+                } else {
+                    mode("Replicated")
+                        .and_then(|r| r.get("Replicas"))
+                        .and_then(Value::as_u64)
+                        .unwrap_or(1)
                 };
-                let counted = if job.is_some() { "complete" } else { "running" };
                 let running = tasks
                     .iter()
-                    .filter(|t| {
-                        t.state == counted && (job.is_some() || t.desired_state == "running")
-                    })
+                    .filter(|t| t.state == counted && (job || t.desired_state == "running"))
+                    .filter(|t| !global || nodes_up.contains(&t.node_id))
                     .count() as u64;
                 let errors = tasks
                     .iter()
@@ -405,6 +417,7 @@ impl Fleet {
                 lines.sort_by(|a, b| (a.slot, &a.node).cmp(&(b.slot, &b.node)));
                 Ok::<_, FleetError>(ServiceProgress {
                     service: name_of(service),
+                    global,
                     desired,
                     running,
                     errors,

@@ -122,8 +122,11 @@ pub struct TaskLine {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ServiceProgress {
     pub service: String,
-    /// `None` for global services: every eligible node runs one.
-    pub desired: Option<u64>,
+    /// A global service (or job) runs one task on every eligible node.
+    pub global: bool,
+    /// Replicas (or completions) asked for; for a global service, as the CLI counts it, the
+    /// nodes up that were given a task of the current spec.
+    pub desired: u64,
     /// Tasks of the current spec running (for a replicated job: completed).
     pub running: u64,
     /// Errors of the current spec's failed tasks.
@@ -134,9 +137,7 @@ pub struct ServiceProgress {
 
 impl ServiceProgress {
     pub fn converged(&self) -> bool {
-        match self.desired {
-            Some(desired) => self.running == desired,
-            None => self.running > 0,
-        }
+        // No global task yet means the orchestrator has not placed them, not that none are due.
+        self.running == self.desired && !(self.global && self.desired == 0)
     }
 }
