@@ -3,16 +3,17 @@
 //! ratio of the medians (the goal is at most 0.7). Both return once the swarm has accepted
 //! every object, without waiting for tasks (`--detach=true`, and Flotilla's deploy).
 
+#[path = "../tests/stack_support/mod.rs"]
+mod stack_support;
 #[path = "../../engine/tests/support/mod.rs"]
 #[allow(dead_code)] // shared with suites that use all of it
 mod support;
 
 use std::process::Command;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use flotilla_fleet::{Fleet, NewHostRequest, StackInput};
-use flotilla_store::Store;
+use flotilla_fleet::StackInput;
+use stack_support::{fleet_adopting, stack_objects, wait_until_gone};
 use support::Sandbox;
 
 const ROUNDS: usize = 5;
@@ -44,27 +45,9 @@ fn docker(sandbox: &Sandbox, dir: &std::path::Path, args: &[&str]) {
     );
 }
 
-fn stack_objects(sandbox: &Sandbox, stack: &str) -> usize {
-    let filter = format!("label=com.docker.stack.namespace={stack}");
-    ["service", "network", "secret", "config"]
-        .iter()
-        .map(|kind| {
-            sandbox
-                .docker(1, &[kind, "ls", "-q", "--filter", &filter])
-                .split_whitespace()
-                .count()
-        })
-        .sum()
-}
-
 async fn remove(sandbox: &Sandbox, dir: &std::path::Path, stack: &str) {
     docker(sandbox, dir, &["stack", "rm", stack]);
-    support::eventually(
-        &format!("{stack} removed"),
-        Duration::from_secs(90),
-        || async { (stack_objects(sandbox, stack) == 0).then_some(()) },
-    )
-    .await;
+    wait_until_gone(sandbox, stack, Duration::from_secs(90)).await;
 }
 
 fn median(mut times: Vec<Duration>) -> Duration {
@@ -90,21 +73,7 @@ async fn main() {
         ..StackInput::default()
     };
 
-    let store = Store::open_in(work.path()).await.expect("store");
-    let fleet = Fleet::new(Arc::new(store));
-    fleet
-        .register_host(&NewHostRequest {
-            name: "node1".into(),
-            url: sandbox.endpoint(1).to_string(),
-            tls: None,
-            save_anyway: false,
-        })
-        .await
-        .expect("register");
-    fleet
-        .adopt_swarm("bench", &sandbox.endpoint(1).to_string(), None)
-        .await
-        .expect("adopt");
+    let fleet = fleet_adopting(&sandbox, "bench", work.path()).await;
 
     let (mut cli_times, mut flotilla_times) = (Vec::new(), Vec::new());
     for round in 0..ROUNDS {

@@ -3,6 +3,7 @@
 //! services, networks, secrets and configs the engine then reports must be identical once
 //! the stack names and object IDs are set aside. Needs root; `make test` provides it.
 
+mod stack_support;
 #[path = "../../engine/tests/support/mod.rs"]
 #[allow(dead_code)] // shared with suites that use all of it
 mod support;
@@ -10,12 +11,12 @@ mod support;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::time::Duration;
 
-use flotilla_fleet::{Fleet, NewHostRequest, StackInput};
+use flotilla_fleet::{Fleet, StackInput};
 use flotilla_stack::Change;
-use flotilla_store::Store;
 use serde_json::Value;
+use stack_support::{fleet_adopting, ids, wait_until_gone};
 use support::Sandbox;
 
 /// The CLI the issue names; `DOCKER_CLI` overrides, as in the other suites.
@@ -166,16 +167,6 @@ fn inspect(sandbox: &Sandbox, kind: &str, stack: &str) -> BTreeMap<String, Value
         .collect()
 }
 
-/// IDs of the stack's objects of one kind (`docker service ls -q --filter label=…`).
-fn ids(sandbox: &Sandbox, kind: &str, stack: &str) -> Vec<String> {
-    let filter = format!("label=com.docker.stack.namespace={stack}");
-    sandbox
-        .docker(1, &[kind, "ls", "-q", "--filter", &filter])
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Removes what differs between any two deployments of the same thing.
 fn strip_identity(value: &mut Value) {
     match value {
@@ -298,20 +289,7 @@ async fn flotilla_deploys_every_corpus_file_exactly_as_docker_stack_deploy() {
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let fleet = Fleet::new(Arc::new(Store::open_in(dir.path()).await.expect("store")));
-    fleet
-        .register_host(&NewHostRequest {
-            name: "node1".into(),
-            url: sandbox.endpoint(1).to_string(),
-            tls: None,
-            save_anyway: false,
-        })
-        .await
-        .expect("register");
-    fleet
-        .adopt_swarm("conformance", &sandbox.endpoint(1).to_string(), None)
-        .await
-        .expect("adopt");
+    let fleet = fleet_adopting(&sandbox, "conformance", dir.path()).await;
 
     for (i, file) in corpus().iter().enumerate() {
         let (cli, flt) = (format!("cli{i}"), format!("flt{i}"));
@@ -323,7 +301,7 @@ async fn flotilla_deploys_every_corpus_file_exactly_as_docker_stack_deploy() {
         // Published ports and subnets are the swarm's to hand out once: the CLI's stack
         // goes before Flotilla deploys the same file.
         sandbox.docker(1, &["stack", "rm", &cli]);
-        wait_until_gone(&sandbox, &cli).await;
+        wait_until_gone(&sandbox, &cli, Duration::from_secs(60)).await;
 
         let deployed = fleet
             .deploy_stack("conformance", &flt, &input, "conformance")
@@ -342,7 +320,7 @@ async fn flotilla_deploys_every_corpus_file_exactly_as_docker_stack_deploy() {
             .await
             .expect("remove");
         assert!(!removed.is_empty(), "{}: nothing removed", file.display());
-        wait_until_gone(&sandbox, &flt).await;
+        wait_until_gone(&sandbox, &flt, Duration::from_secs(60)).await;
     }
 }
 
@@ -388,22 +366,6 @@ async fn assert_no_change(fleet: &Fleet, stack: &str, input: &StackInput, file: 
     );
 }
 
-/// Until no service, network, secret or config carries the stack's label.
-async fn wait_until_gone(sandbox: &Sandbox, stack: &str) {
-    support::eventually(
-        &format!("stack {stack} removed"),
-        std::time::Duration::from_secs(60),
-        || async {
-            let left: usize = ["service", "network", "secret", "config"]
-                .iter()
-                .map(|kind| ids(sandbox, kind, stack).len())
-                .sum();
-            (left == 0).then_some(())
-        },
-    )
-    .await;
-}
-
 /// Every object on the swarm, by kind, as `docker <kind> ls` lists them.
 fn everything(sandbox: &Sandbox) -> Vec<String> {
     ["service", "network", "secret", "config", "volume"]
@@ -434,18 +396,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
         &["swarm", "init", "--advertise-addr", &sandbox.address(1)],
     );
     let dir = tempfile::tempdir().expect("tempdir");
-    let fleet = Fleet::new(Arc::new(Store::open_in(dir.path()).await.expect("store")));
-    let url = sandbox.endpoint(1).to_string();
-    fleet
-        .register_host(&NewHostRequest {
-            name: "node1".into(),
-            url: url.clone(),
-            tls: None,
-            save_anyway: false,
-        })
-        .await
-        .expect("register");
-    fleet.adopt_swarm("life", &url, None).await.expect("adopt");
+    let fleet = fleet_adopting(&sandbox, "life", dir.path()).await;
 
     let compose = |replicas: u32, image: &str, with_worker: bool| {
         StackInput {
@@ -464,17 +415,13 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
     let converged = |fleet: &Fleet| {
         let fleet = fleet.clone();
         async move {
-            support::eventually(
-                "stack converged",
-                std::time::Duration::from_secs(60),
-                || {
-                    let fleet = fleet.clone();
-                    async move {
-                        let progress = fleet.stack_progress("life", "shop").await.ok()?;
-                        progress.iter().all(|p| p.converged()).then_some(progress)
-                    }
-                },
-            )
+            support::eventually("stack converged", Duration::from_secs(60), || {
+                let fleet = fleet.clone();
+                async move {
+                    let progress = fleet.stack_progress("life", "shop").await.ok()?;
+                    progress.iter().all(|p| p.converged()).then_some(progress)
+                }
+            })
             .await
         }
     };
@@ -552,18 +499,14 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
         )
         .await
         .expect("v3");
-    let failing = support::eventually(
-        "failures reported",
-        std::time::Duration::from_secs(60),
-        || {
-            let fleet = fleet.clone();
-            async move {
-                let progress = fleet.stack_progress("life", "shop").await.ok()?;
-                let web = progress.into_iter().find(|p| p.service == "shop_web")?;
-                (!web.errors.is_empty()).then_some(web)
-            }
-        },
-    )
+    let failing = support::eventually("failures reported", Duration::from_secs(60), || {
+        let fleet = fleet.clone();
+        async move {
+            let progress = fleet.stack_progress("life", "shop").await.ok()?;
+            let web = progress.into_iter().find(|p| p.service == "shop_web")?;
+            (!web.errors.is_empty()).then_some(web)
+        }
+    })
     .await;
     assert!(
         failing.errors.iter().any(|e| e.contains("No such image")
