@@ -1,20 +1,26 @@
 //! Who is asking, and may they. The server's guard (server/src/guard.rs) authenticates every
-//! request and leaves a [`ssr::Principal`] in it; server functions call [`ssr::require`]
-//! with the role their action needs, so hiding a button is never the only protection.
+//! request, enforces [`crate::access::ENDPOINTS`] and leaves a [`ssr::Principal`] in it. A
+//! server function reaches the fleet and the store only through [`ssr::authorize`], which
+//! holds it to its own entry in that table — also when it runs inside a page being rendered
+//! on the server, where no request for it passes the guard.
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use std::collections::HashMap;
+    use std::future::Future;
     use std::net::SocketAddr;
     use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use axum::extract::ConnectInfo;
-    use axum::http::StatusCode;
     use axum::Extension;
+    use flotilla_fleet::Fleet;
     use flotilla_store::{NewAuditEvent, Role, Store};
     use leptos::prelude::*;
-    use leptos_axum::ResponseOptions;
+    use leptos::server_fn::ServerFn;
+
+    use crate::access::{self, Access};
+    use crate::error::{AppError, ErrorCode};
 
     /// Session key holding the logged-in user's name.
     pub const SESSION_USER: &str = "user";
@@ -26,40 +32,16 @@ pub mod ssr {
         pub role: Role,
     }
 
-    fn fail(status: StatusCode, message: String) -> ServerFnError {
-        if let Some(response) = use_context::<ResponseOptions>() {
-            response.set_status(status);
-        }
-        ServerFnError::new(message)
+    fn context<T: Clone + Send + Sync + 'static>(what: &str) -> Result<T, AppError> {
+        use_context::<T>()
+            .ok_or_else(|| AppError::internal(format!("the server was started without {what}")))
     }
 
-    pub fn store() -> Result<Arc<Store>, ServerFnError> {
-        use_context::<Arc<Store>>()
-            .ok_or_else(|| ServerFnError::new("the server was started without a store"))
-    }
-
-    /// The caller, as the guard authenticated them; 401 when nobody is logged in.
-    pub async fn principal() -> Result<Principal, ServerFnError> {
-        match leptos_axum::extract::<Extension<Principal>>().await {
-            Ok(Extension(principal)) => Ok(principal),
-            Err(_) => Err(fail(StatusCode::UNAUTHORIZED, "log in first".into())),
-        }
-    }
-
-    /// The caller if their role includes `needed`; 403 otherwise.
-    pub async fn require(needed: Role) -> Result<Principal, ServerFnError> {
-        let principal = principal().await?;
-        if principal.role.allows(needed) {
-            Ok(principal)
-        } else {
-            Err(fail(
-                StatusCode::FORBIDDEN,
-                format!(
-                    "forbidden: {} is a {}; this needs {needed}",
-                    principal.name, principal.role
-                ),
-            ))
-        }
+    async fn principal() -> Option<Principal> {
+        leptos_axum::extract::<Extension<Principal>>()
+            .await
+            .ok()
+            .map(|Extension(principal)| principal)
     }
 
     pub async fn client_addr() -> String {
@@ -69,33 +51,81 @@ pub mod ssr {
             .unwrap_or_else(|_| "unknown".into())
     }
 
-    /// Runs a mutating action with its audit row written first (outcome pending) and
-    /// finished afterwards, so even a crash mid-action leaves a trace.
-    pub async fn audited<T, F>(
-        principal: &Principal,
-        action: &str,
-        target: &str,
-        request: serde_json::Value,
-        run: F,
-    ) -> Result<T, ServerFnError>
-    where
-        F: std::future::Future<Output = Result<T, String>>,
-    {
-        audited_with(principal, action, target, request, run, ServerFnError::new).await
+    /// The caller of a server function, admitted by the access table: the only way a server
+    /// function reaches the fleet and the store.
+    pub struct Caller {
+        pub principal: Principal,
+        pub fleet: Arc<Fleet>,
+        pub store: Arc<Store>,
     }
 
-    /// Like [`audited`], turning the action's own error into the caller's with `refused`.
-    async fn audited_with<T, E, F>(
+    /// Admits the caller of server function `F` by `F`'s entry in the access table. A server
+    /// function without an entry admits nobody.
+    pub async fn authorize<F: ServerFn>() -> Result<Caller, AppError> {
+        let entry = access::of_server_fn::<F>().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::Forbidden,
+                format!("{} is in no access table entry", F::PATH),
+            )
+        })?;
+        let principal = principal().await;
+        let caller = principal.as_ref().map(|p| (p.name.as_str(), p.role));
+        access::admit(entry.access, caller, true)?;
+        let principal = principal.ok_or_else(|| {
+            AppError::new(
+                ErrorCode::Unauthorized,
+                "log in first or send a bearer token",
+            )
+        })?;
+        Ok(Caller {
+            principal,
+            fleet: context("a fleet")?,
+            store: context("a store")?,
+        })
+    }
+
+    /// The store, for the server functions anyone may call (logging in, first setup); `F`'s
+    /// table entry must say so.
+    pub async fn unauthenticated<F: ServerFn>() -> Result<Arc<Store>, AppError> {
+        match access::of_server_fn::<F>().map(|e| e.access) {
+            Some(Access::Anyone | Access::BeforeSetup) => context("a store"),
+            _ => Err(AppError::new(
+                ErrorCode::Forbidden,
+                format!("{} is not open to anonymous callers", F::PATH),
+            )),
+        }
+    }
+
+    impl Caller {
+        /// Runs a mutating action with its audit row written first (outcome pending) and
+        /// finished afterwards, so even a crash mid-action leaves a trace.
+        pub async fn audited<T, E, F>(
+            &self,
+            action: &str,
+            target: &str,
+            request: serde_json::Value,
+            run: F,
+        ) -> Result<T, AppError>
+        where
+            E: std::fmt::Display + Into<AppError>,
+            F: Future<Output = Result<T, E>>,
+        {
+            audited(&self.store, &self.principal, action, target, request, run).await
+        }
+    }
+
+    /// [`Caller::audited`] for callers that are not yet one (the first admin, at setup).
+    pub async fn audited<T, E, F>(
+        store: &Store,
         principal: &Principal,
         action: &str,
         target: &str,
         request: serde_json::Value,
         run: F,
-        refused: impl FnOnce(E) -> ServerFnError,
-    ) -> Result<T, ServerFnError>
+    ) -> Result<T, AppError>
     where
-        E: std::fmt::Display,
-        F: std::future::Future<Output = Result<T, E>>,
+        E: std::fmt::Display + Into<AppError>,
+        F: Future<Output = Result<T, E>>,
     {
         let event = NewAuditEvent {
             actor: principal.name.clone(),
@@ -104,16 +134,11 @@ pub mod ssr {
             target: target.to_owned(),
             request: request.to_string(),
         };
-        store()?
+        store
             .audited(&event, run)
             .await
-            .map_err(|err| {
-                fail(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("audit log: {err}"),
-                )
-            })?
-            .map_err(refused)
+            .map_err(|err| AppError::internal(format!("audit log: {err}")))?
+            .map_err(Into::into)
     }
 
     /// Failed logins counted per account and per client address over a sliding window.
@@ -134,8 +159,8 @@ pub mod ssr {
             ]
         }
 
-        /// Err with a message when either the account or the address has failed too often.
-        pub fn check(&self, account: &str, client: &str) -> Result<(), ServerFnError> {
+        /// Err when either the account or the address has failed too often.
+        pub fn check(&self, account: &str, client: &str) -> Result<(), AppError> {
             let mut failures = self
                 .failures
                 .lock()
@@ -145,9 +170,9 @@ pub mod ssr {
                 let recent = failures.entry(key).or_default();
                 recent.retain(|at| now.duration_since(*at) < WINDOW);
                 if recent.len() >= limit {
-                    return Err(fail(
-                        StatusCode::TOO_MANY_REQUESTS,
-                        "too many failed logins for this account or address; try again in 15 minutes".into(),
+                    return Err(AppError::new(
+                        ErrorCode::TooManyRequests,
+                        "too many failed logins for this account or address; try again in 15 minutes",
                     ));
                 }
             }
@@ -173,37 +198,8 @@ pub mod ssr {
         }
     }
 
-    pub fn fleet() -> Result<Arc<flotilla_fleet::Fleet>, ServerFnError> {
-        use_context::<Arc<flotilla_fleet::Fleet>>()
-            .ok_or_else(|| ServerFnError::new("the server was started without a fleet"))
-    }
-
-    /// A fleet refusal as the page shows it, with the HTTP status it stands for.
-    pub fn fleet_error(err: flotilla_fleet::FleetError) -> ServerFnError {
-        let status = StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_GATEWAY);
-        fail(status, err.to_string())
-    }
-
-    /// Like [`audited`], for fleet actions: their refusals keep their status code.
-    pub async fn audited_fleet<T, F>(
-        principal: &Principal,
-        action: &str,
-        target: &str,
-        request: serde_json::Value,
-        run: F,
-    ) -> Result<T, ServerFnError>
-    where
-        F: std::future::Future<Output = Result<T, flotilla_fleet::FleetError>>,
-    {
-        audited_with(principal, action, target, request, run, fleet_error).await
-    }
-
-    /// 400-style error for a bad form field, naming it.
-    pub fn bad_input(message: String) -> ServerFnError {
-        fail(StatusCode::UNPROCESSABLE_ENTITY, message)
-    }
-
-    pub fn forbidden(message: String) -> ServerFnError {
-        fail(StatusCode::FORBIDDEN, message)
+    /// The login limiter the server provides to the login function.
+    pub fn login_limiter() -> Result<Arc<LoginLimiter>, AppError> {
+        context("a login limiter")
     }
 }

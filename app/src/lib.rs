@@ -1,10 +1,17 @@
 //! What the operator sees: the shell, the routes and the pages, with the server functions
 //! each page calls living beside it.
 
+#[cfg(feature = "ssr")]
+pub mod access;
 pub mod auth;
+mod components;
+pub mod error;
 pub mod overview;
 mod pages;
 pub mod views;
+
+#[cfg(feature = "ssr")]
+pub use pages::stacks::audit_request;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -76,62 +76,21 @@ pub fn task_matches(node: &NodeView, task: &TaskView, query: &str) -> bool {
 mod assemble {
     use std::collections::HashMap;
 
-    use flotilla_engine::{
-        ManagerReachability, Node, NodeAvailability, NodeRole, NodeState, Service, Swarm, Task,
-    };
+    use flotilla_fleet::{NodeRole, SwarmState};
 
     use super::*;
 
-    fn role(role: NodeRole) -> &'static str {
-        match role {
-            NodeRole::Manager => "manager",
-            NodeRole::Worker => "worker",
-        }
-    }
-
-    fn state(state: NodeState) -> &'static str {
-        match state {
-            NodeState::Ready => "ready",
-            NodeState::Down => "down",
-            NodeState::Disconnected => "disconnected",
-            NodeState::Unknown => "unknown",
-        }
-    }
-
-    fn availability(availability: NodeAvailability) -> &'static str {
-        match availability {
-            NodeAvailability::Active => "active",
-            NodeAvailability::Pause => "pause",
-            NodeAvailability::Drain => "drain",
-        }
-    }
-
-    fn manager_status(status: ManagerReachability) -> &'static str {
-        match status {
-            ManagerReachability::Leader => "leader",
-            ManagerReachability::Reachable => "reachable",
-            ManagerReachability::Unreachable => "unreachable",
-            ManagerReachability::Unknown => "unknown",
-        }
-    }
-
     impl SwarmOverview {
         /// Puts every task under the node it runs on, named after its service.
-        pub fn assemble(
-            endpoint: String,
-            api_version: String,
-            swarm: Swarm,
-            nodes: Vec<Node>,
-            services: Vec<Service>,
-            tasks: Vec<Task>,
-        ) -> Self {
-            let service_names: HashMap<&str, &str> = services
+        pub fn assemble(state: SwarmState) -> Self {
+            let service_names: HashMap<&str, &str> = state
+                .services
                 .iter()
                 .map(|s| (s.id.as_str(), s.name.as_str()))
                 .collect();
             let mut by_node: HashMap<String, Vec<TaskView>> = HashMap::new();
             let mut unplaced = Vec::new();
-            for task in tasks {
+            for task in state.tasks {
                 let view = TaskView {
                     service: service_names
                         .get(task.service_id.as_str())
@@ -147,17 +106,22 @@ mod assemble {
                     None => unplaced.push(view),
                 }
             }
-            let managers = nodes.iter().filter(|n| n.role == NodeRole::Manager).count();
-            let nodes: Vec<NodeView> = nodes
+            let managers = state
+                .nodes
+                .iter()
+                .filter(|n| n.role == NodeRole::Manager)
+                .count();
+            let nodes: Vec<NodeView> = state
+                .nodes
                 .into_iter()
                 .map(|node| {
                     let mut tasks = by_node.remove(&node.id).unwrap_or_default();
                     tasks.sort_by(|a, b| a.service.cmp(&b.service).then(a.slot.cmp(&b.slot)));
                     NodeView {
-                        role: role(node.role).to_owned(),
-                        manager_status: node.manager_status.map(|s| manager_status(s).to_owned()),
-                        state: state(node.state).to_owned(),
-                        availability: availability(node.availability).to_owned(),
+                        role: node.role.as_str().to_owned(),
+                        manager_status: node.manager_status.map(|s| s.as_str().to_owned()),
+                        state: node.state.as_str().to_owned(),
+                        availability: node.availability.as_str().to_owned(),
                         id: node.id,
                         hostname: node.hostname,
                         engine_version: node.engine_version,
@@ -169,9 +133,9 @@ mod assemble {
             // Tasks on a node that has since left the swarm still need a place on the page.
             unplaced.extend(by_node.into_values().flatten());
             Self {
-                endpoint,
-                api_version,
-                swarm_id: swarm.id,
+                endpoint: state.endpoint,
+                api_version: state.api_version,
+                swarm_id: state.swarm_id,
                 managers,
                 workers: nodes.len() - managers,
                 nodes,
@@ -184,7 +148,10 @@ mod assemble {
     mod tests {
         use std::collections::BTreeMap;
 
-        use flotilla_engine::{ServiceMode, TaskState};
+        use flotilla_fleet::{
+            ManagerReachability, Node, NodeAvailability, NodeState, Service, ServiceMode, Task,
+            TaskState,
+        };
 
         use super::*;
 
@@ -227,20 +194,18 @@ mod assemble {
                 mode: ServiceMode::Replicated { replicas: 3 },
                 labels: BTreeMap::new(),
             };
-            SwarmOverview::assemble(
-                "unix:///s.sock".into(),
-                "1.41".into(),
-                Swarm {
-                    id: "sw".into(),
-                    name: "default".into(),
-                },
-                vec![
+            SwarmOverview::assemble(SwarmState {
+                swarm_id: "sw".into(),
+                name: "default".into(),
+                endpoint: "unix:///s.sock".into(),
+                api_version: "1.41".into(),
+                nodes: vec![
                     node("n1", "node1", NodeRole::Manager),
                     node("n2", "node2", NodeRole::Worker),
                 ],
-                vec![service],
+                services: vec![service],
                 tasks,
-            )
+            })
         }
 
         #[test]

@@ -19,14 +19,26 @@ const post = (path, body = {}, headers = {}) => fetch(`${url}${path}`, {
   body: new URLSearchParams(body),
 });
 
-// Every page and server function the console has; the crawl must cover each.
+// Every page the console has, and every endpoint under /api from the server's own access
+// table (`flotilla endpoints`): the crawls cover each without a hand-kept list.
 const pages = ['/', '/hosts', '/swarms/new', '/swarms/prod', '/swarms/prod/stacks/new', '/swarms/prod/stacks/shop', '/login', '/setup', '/audit', '/no-such-page'];
-const serverFunctions = ['/api/swarms/list', '/api/swarms/init', '/api/swarms/join', '/api/swarms/adopt',
-  '/api/hosts/list', '/api/hosts/add', '/api/hosts/remove', '/api/nodes/list', '/api/nodes/update',
-  '/api/nodes/remove', '/api/swarm/overview', '/api/swarm/tokens', '/api/swarm/rotate', '/api/swarm/dissolve',
-  '/api/stacks/list', '/api/stacks/networks', '/api/stacks/plan', '/api/stacks/deploy', '/api/stacks/progress', '/api/stacks/versions',
-  '/api/stacks/diff', '/api/stacks/source', '/api/stacks/redeploy', '/api/stacks/remove',
-  '/api/audit/list', '/api/logout'];
+const endpoints = JSON.parse(flotillaCli({ dataDir: newDataDir(), databaseUrl: '' }, ['endpoints']));
+const ranks = { viewer: 1, operator: 2, admin: 3 };
+const signedIn = endpoints.filter((e) => e.access in ranks);
+const serverFunctions = signedIn.filter((e) => !e.path.startsWith('/api/v1/')).map((e) => e.path);
+/** An endpoint's path with sample values for its parameters. */
+const concrete = (path) => path.replace('{swarm}', 'nosuch').replace('{stack}', 'nostack').replace('{version}', '1');
+/** One request to `endpoint` as `headers` say, with an empty body of the kind it takes. */
+const call = (endpoint, headers = {}) => {
+  const api = endpoint.path.startsWith('/api/v1/');
+  const body = endpoint.method === 'GET' || endpoint.method === 'DELETE' ? undefined : (api ? '{}' : '');
+  return fetch(`${url}${concrete(endpoint.path)}`, {
+    method: endpoint.method,
+    redirect: 'manual',
+    headers: { origin: url, 'content-type': api ? 'application/json' : 'application/x-www-form-urlencoded', ...headers },
+    body,
+  });
+};
 
 before(async () => {
   if (backend === 'postgres') postgres = await startPostgres();
@@ -117,6 +129,31 @@ test('ten wrong passwords lock the account for a while', async () => {
   const right = await post('/api/login', { name: 'guessme', password: 'the real password' });
   assert.equal(right.status, 429, 'even the right password waits out the lock');
   assert.match(await right.text(), /too many failed logins/);
+});
+
+test('every endpoint × every role: the access table is what the server enforces', async () => {
+  assert.ok(signedIn.length > 30, `only ${signedIn.length} endpoints in the table`);
+  const tokens = Object.fromEntries(Object.keys(ranks).map((role) =>
+    [role, flotillaCli(console_, ['token', 'create', `walk-${role}`, '--role', role]).trim()]));
+  let checked = 0;
+  for (const endpoint of signedIn) {
+    const what = `${endpoint.method} ${endpoint.path}`;
+    assert.equal((await call(endpoint)).status, 401, `anonymous ${what}`);
+    checked += 1;
+    for (const [role, token] of Object.entries(tokens)) {
+      const status = (await call(endpoint, { authorization: `Bearer ${token}` })).status;
+      if (ranks[role] >= ranks[endpoint.access]) {
+        assert.ok(![401, 403].includes(status), `${role} ${what} is allowed but got ${status}`);
+      } else {
+        assert.equal(status, 403, `${role} ${what} needs ${endpoint.access}`);
+      }
+      checked += 1;
+    }
+  }
+  const unlisted = await call({ method: 'POST', path: '/api/not/in/the/table' }, { authorization: `Bearer ${tokens.admin}` });
+  assert.equal(unlisted.status, 404, 'a path the table does not list is refused, even to an admin');
+  console.log(`endpoint × role walk: ${signedIn.length} endpoints × 4 callers = ${checked} requests`);
+  for (const role of Object.keys(ranks)) flotillaCli(console_, ['token', 'revoke', `walk-${role}`]);
 });
 
 test('sessions and users survive a restart; logout ends the session', async () => {

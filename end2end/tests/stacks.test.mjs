@@ -97,6 +97,14 @@ test('the editor checks the file as it is typed, in the browser', async () => {
   await eventually(async () => assert.deepEqual(await validation(), {
     valid: 'false', text: 'line 6, column 17: services.web.deploy.replicas: `many` is not an integer',
   }), { timeoutMs: 10_000 });
+  // The browser runs the server's own check: a name swarm would refuse is refused here too.
+  const long = 'w'.repeat(60);
+  await page.fill('#compose', shop(2).replace('  worker:', `  ${long}:`));
+  await eventually(async () => {
+    const { valid, text } = await validation();
+    assert.equal(valid, 'false');
+    assert.match(text, new RegExp(`services\\.${long}: \`shop_${long}\` is longer than the 63 characters`));
+  }, { timeoutMs: 10_000 });
   await page.fill('#compose', shop(2));
   await eventually(async () => assert.deepEqual(await validation(), { valid: 'true', text: 'Valid: 2 services.' }), { timeoutMs: 10_000 });
   assert.deepEqual(requests, [], 'validation must not ask the server');

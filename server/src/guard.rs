@@ -1,15 +1,20 @@
-//! The gate every request passes: refuse cross-site writes, then authenticate (session
-//! cookie or bearer token) and hand the caller to the handlers. Anonymous callers reach only
-//! the login and setup pages, static assets and /healthz.
+//! The gate every request passes: refuse cross-site writes, authenticate (session cookie or
+//! bearer token), then hold every `/api/…` request to its entry in the access table
+//! ([`app::access::ENDPOINTS`]) — a path the table does not list is refused. Pages need a
+//! logged-in user; anonymous callers reach only the login and setup pages, static assets and
+//! /healthz.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use app::access::{self, Access, Lookup};
 use app::auth::ssr::{Principal, SESSION_USER};
+use app::error::{AppError, ErrorCode};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
 use flotilla_store::Store;
 use tower_sessions::Session;
 
@@ -38,16 +43,9 @@ impl Gate {
     }
 }
 
-/// Paths anyone may reach. Setup is further limited to while no user exists.
-fn is_public(path: &str) -> bool {
-    matches!(
-        path,
-        "/healthz" | "/login" | "/api/login" | "/setup" | "/api/setup" | "/favicon.svg"
-    ) || path.starts_with("/pkg/")
-}
-
-fn is_setup(path: &str) -> bool {
-    matches!(path, "/setup" | "/api/setup")
+/// Pages and files anyone may reach. Setup is further limited to while no user exists.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/healthz" | "/login" | "/setup" | "/favicon.svg") || path.starts_with("/pkg/")
 }
 
 /// A state-changing request made with cookies must come from our own pages: its Origin (or,
@@ -77,43 +75,42 @@ async fn authenticate(
     store: &Store,
     session: &Session,
     headers: &HeaderMap,
-) -> Result<Option<Principal>, Response> {
-    let internal = |err: String| (StatusCode::INTERNAL_SERVER_ERROR, err).into_response();
+) -> Result<Option<Principal>, AppError> {
+    let internal = |err: &dyn std::fmt::Display| AppError::internal(err.to_string());
     if let Some(token) = bearer(headers) {
-        let token = store
-            .find_token(token)
-            .await
-            .map_err(|err| internal(err.to_string()))?;
+        let token = store.find_token(token).await.map_err(|e| internal(&e))?;
         return match token {
             Some(token) => Ok(Some(Principal {
                 name: format!("token:{}", token.name),
                 role: token.role,
             })),
-            None => Err((StatusCode::UNAUTHORIZED, "invalid or revoked token").into_response()),
+            None => Err(AppError::new(
+                ErrorCode::Unauthorized,
+                "invalid or revoked token",
+            )),
         };
     }
-    let name: Option<String> = session
-        .get(SESSION_USER)
-        .await
-        .map_err(|err| internal(err.to_string()))?;
+    let name: Option<String> = session.get(SESSION_USER).await.map_err(|e| internal(&e))?;
     let Some(name) = name else { return Ok(None) };
     // Looked up on every request so a removed user or a changed role takes effect at once.
-    let user = store
-        .find_user(&name)
-        .await
-        .map_err(|err| internal(err.to_string()))?;
+    let user = store.find_user(&name).await.map_err(|e| internal(&e))?;
     Ok(user.map(|user| Principal {
         name: user.name,
         role: user.role,
     }))
 }
 
-/// A refusal: JSON `{"error": …}` under /api/v1, where automation reads it; text elsewhere.
-fn refuse(path: &str, status: StatusCode, code: &'static str, message: &'static str) -> Response {
-    if path.starts_with("/api/v1/") || path == "/api/v1" {
-        crate::api::ApiError::new(status, code, message).into_response()
+/// A refusal in the shape its caller reads: the API's JSON envelope under /api/v1, an
+/// [`AppError`] (what server functions answer) elsewhere under /api, text for pages.
+fn refuse(path: &str, error: AppError) -> Response {
+    if path == crate::api::PREFIX || path.starts_with(&format!("{}/", crate::api::PREFIX)) {
+        return crate::api::ApiError(error).into_response();
+    }
+    let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::FORBIDDEN);
+    if path.starts_with("/api/") {
+        (status, Json(error)).into_response()
     } else {
-        (status, message).into_response()
+        (status, error.message).into_response()
     }
 }
 
@@ -124,71 +121,75 @@ pub async fn guard(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
-    let safe = matches!(
-        *request.method(),
-        Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    let method = request.method().clone();
+    let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let headers = request.headers();
     if !safe && bearer(headers).is_none() && !same_origin(headers) {
         return refuse(
             &path,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "cross-site request refused",
+            AppError::new(ErrorCode::Forbidden, "cross-site request refused"),
         );
     }
     let principal = match authenticate(&gate.store, &session, headers).await {
         Ok(principal) => principal,
-        Err(response) if response.status() == StatusCode::UNAUTHORIZED => {
-            return refuse(
-                &path,
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "invalid or revoked token",
-            )
-        }
-        Err(response) => return response,
+        Err(error) => return refuse(&path, error),
     };
     let setup_done = match gate.setup_done().await {
         Ok(done) => done,
-        Err(err) => return (StatusCode::INTERNAL_SERVER_ERROR, err.to_string()).into_response(),
+        Err(err) => return refuse(&path, AppError::internal(err.to_string())),
     };
-    let wants_page = safe && !path.starts_with("/api/");
-    if !setup_done && !is_setup(&path) && !path.starts_with("/pkg/") && path != "/healthz" {
-        return if wants_page {
-            Redirect::to("/setup").into_response()
-        } else {
-            refuse(
-                &path,
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "no users yet: create the first admin at /setup",
-            )
-        };
-    }
-    if setup_done && is_setup(&path) {
-        return if wants_page {
-            Redirect::to("/login").into_response()
-        } else {
-            (StatusCode::FORBIDDEN, "setup is done: an admin exists").into_response()
-        };
-    }
-    match principal {
-        Some(principal) => {
-            request.extensions_mut().insert(principal);
+    if path.starts_with("/api/") {
+        if let Err(error) = admit_api(&method, &path, principal.as_ref(), setup_done) {
+            return refuse(&path, error);
         }
-        None if is_public(&path) => {}
-        None if wants_page => return Redirect::to("/login").into_response(),
-        None => {
-            return refuse(
-                &path,
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "log in first or send a bearer token",
-            )
-        }
+    } else if let Some(redirect) = page_redirect(&path, principal.is_some(), setup_done) {
+        return Redirect::to(redirect).into_response();
+    }
+    if let Some(principal) = principal {
+        request.extensions_mut().insert(principal);
     }
     next.run(request).await
+}
+
+/// Holds an `/api/…` request to its entry in the access table.
+fn admit_api(
+    method: &Method,
+    path: &str,
+    principal: Option<&Principal>,
+    setup_done: bool,
+) -> Result<(), AppError> {
+    let entry = match access::lookup(method, path) {
+        Lookup::Listed(entry) => entry,
+        Lookup::OtherMethod => {
+            return Err(AppError::new(
+                ErrorCode::Invalid,
+                format!("{path} does not take {method}"),
+            ))
+        }
+        Lookup::Unlisted => return Err(AppError::new(ErrorCode::NotFound, "no such endpoint")),
+    };
+    if !setup_done && matches!(entry.access, Access::Role(_)) {
+        return Err(AppError::new(
+            ErrorCode::Unauthorized,
+            "no users yet: create the first admin at /setup",
+        ));
+    }
+    let caller = principal.map(|p| (p.name.as_str(), p.role));
+    access::admit(entry.access, caller, setup_done)
+}
+
+/// Where a page request goes instead, if anywhere: setup before the first admin exists, the
+/// login page without a session, and away from setup once it is done.
+fn page_redirect(path: &str, logged_in: bool, setup_done: bool) -> Option<&'static str> {
+    let asset = path.starts_with("/pkg/") || path == "/healthz";
+    match (setup_done, path) {
+        (false, "/setup") => None,
+        (false, _) if asset => None,
+        (false, _) => Some("/setup"),
+        (true, "/setup") => Some("/login"),
+        (true, _) if logged_in || is_public_page(path) => None,
+        (true, _) => Some("/login"),
+    }
 }
 
 #[cfg(test)]
@@ -230,9 +231,27 @@ mod tests {
 
     #[test]
     fn static_assets_and_login_are_public_but_pages_are_not() {
-        assert!(is_public("/pkg/flotilla.wasm") && is_public("/login") && is_public("/healthz"));
-        assert!(
-            !is_public("/") && !is_public("/api/swarm/init") && !is_public("/api/swarm/overview")
-        );
+        assert_eq!(page_redirect("/pkg/flotilla.wasm", false, true), None);
+        assert_eq!(page_redirect("/login", false, true), None);
+        assert_eq!(page_redirect("/", false, true), Some("/login"));
+        assert_eq!(page_redirect("/", false, false), Some("/setup"));
+        assert_eq!(page_redirect("/setup", true, true), Some("/login"));
+    }
+
+    #[test]
+    fn api_paths_the_table_does_not_list_are_refused() {
+        let admin = Principal {
+            name: "ada".into(),
+            role: flotilla_store::Role::Admin,
+        };
+        let unlisted = admit_api(&Method::POST, "/api/secret/backdoor", Some(&admin), true);
+        assert_eq!(unlisted.map_err(|e| e.code), Err(ErrorCode::NotFound));
+        let viewer = Principal {
+            name: "vera".into(),
+            role: flotilla_store::Role::Viewer,
+        };
+        let refused = admit_api(&Method::POST, "/api/hosts/add", Some(&viewer), true);
+        assert_eq!(refused.map_err(|e| e.code), Err(ErrorCode::Forbidden));
+        assert!(admit_api(&Method::POST, "/api/hosts/list", Some(&viewer), true).is_ok());
     }
 }

@@ -2,6 +2,9 @@
 
 mod api;
 mod audit;
+#[cfg(test)]
+mod endpoints_test;
+mod error_status;
 mod guard;
 mod serve;
 mod sessions;
@@ -35,6 +38,8 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Print who may call what: every endpoint under /api with the access it needs (JSON).
+    Endpoints,
 }
 
 /// Where Flotilla keeps its data: SQLite under the data directory, or DATABASE_URL.
@@ -113,6 +118,9 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Serve(args)) => serve::serve(args).await,
         Some(Command::User(command)) => user::run(command).await,
         Some(Command::Token(command)) => token::run(command).await,
+        Some(Command::Endpoints) => serde_json::to_string_pretty(app::access::ENDPOINTS)
+            .map(|json| println!("{json}"))
+            .map_err(|err| err.to_string()),
         None => serve::serve(cli.serve).await,
     };
     match result {

@@ -66,6 +66,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .fallback(leptos_axum::file_and_error_handler(shell))
         .with_state(leptos_options)
+        .layer(axum::middleware::from_fn(
+            crate::error_status::status_from_code,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             Arc::new(crate::guard::Gate::new(store.clone())),
             crate::guard::guard,

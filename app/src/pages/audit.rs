@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::components::{DataTable, Loading};
+use crate::error::AppError;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub at: String,
@@ -20,19 +23,18 @@ pub async fn list_audit(
     actor: String,
     action: String,
     outcome: String,
-) -> Result<Vec<AuditRow>, ServerFnError> {
-    use flotilla_store::{AuditFilter, AuditOutcome, Role};
+) -> Result<Vec<AuditRow>, AppError> {
+    use flotilla_store::{AuditFilter, AuditOutcome};
 
-    use crate::auth::ssr::*;
-
-    require(Role::Admin).await?;
+    let caller = crate::auth::ssr::authorize::<ListAudit>().await?;
     let outcome = match outcome.as_str() {
         "" => None,
         "ok" | "error" | "pending" => Some(AuditOutcome::parse(&outcome)),
         other => {
-            return Err(bad_input(format!(
-                "outcome: `{other}` is not one of ok, error, pending"
-            )))
+            return Err(AppError::invalid(
+                "outcome",
+                format!("`{other}` is not one of ok, error, pending"),
+            ))
         }
     };
     let non_empty = |text: String| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
@@ -42,10 +44,7 @@ pub async fn list_audit(
         outcome,
         limit: 200,
     };
-    let events = store()?
-        .audit_events(&filter)
-        .await
-        .map_err(ServerFnError::new)?;
+    let events = caller.store.audit_events(&filter).await?;
     let format =
         time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     Ok(events
@@ -87,34 +86,32 @@ pub fn AuditPage() -> impl IntoView {
                 <option value="pending">"pending"</option>
             </select>
         </div>
-        <Transition fallback=|| view! { <p class="notice">"Reading the audit log…"</p> }>
+        <Loading text="Reading the audit log…" error_id="audit-error">
             {move || Suspend::new(async move {
-                match rows.await {
-                    Ok(rows) if rows.is_empty() => view! { <p class="notice" id="audit-empty">"No matching events."</p> }.into_any(),
-                    Ok(rows) => view! {
-                        <table class="audit" id="audit">
-                            <thead><tr><th>"When"</th><th>"Actor"</th><th>"From"</th><th>"Action"</th><th>"Target"</th><th>"Request"</th><th>"Outcome"</th></tr></thead>
-                            <tbody>
-                                {rows.into_iter().map(|row| {
-                                    let data_action = row.action.clone();
-                                    view! {
-                                    <tr class="audit-row" data-action=data_action>
-                                        <td>{row.at}</td>
-                                        <td class="actor">{row.actor}</td>
-                                        <td>{row.client_addr}</td>
-                                        <td class="action">{row.action}</td>
-                                        <td>{row.target}</td>
-                                        <td><code class="request">{row.request}</code></td>
-                                        <td class=format!("outcome outcome-{}", row.outcome)>{row.outcome.clone()}{row.error.map(|e| format!(": {e}"))}</td>
-                                    </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    }.into_any(),
-                    Err(err) => view! { <p class="notice error" id="audit-error">{err.to_string()}</p> }.into_any(),
-                }
+                let rows = rows.await?;
+                Ok::<_, AppError>(if rows.is_empty() {
+                    view! { <p class="notice" id="audit-empty">"No matching events."</p> }.into_any()
+                } else {
+                    view! {
+                        <DataTable id="audit" headers=&["When", "Actor", "From", "Action", "Target", "Request", "Outcome"]>
+                            {rows.into_iter().map(|row| {
+                                let action = row.action.clone();
+                                view! {
+                                <tr class="audit-row" data-action=action>
+                                    <td>{row.at}</td>
+                                    <td class="actor">{row.actor}</td>
+                                    <td>{row.client_addr}</td>
+                                    <td class="action">{row.action}</td>
+                                    <td>{row.target}</td>
+                                    <td><code class="request">{row.request}</code></td>
+                                    <td class=format!("outcome outcome-{}", row.outcome)>{row.outcome.clone()}{row.error.map(|e| format!(": {e}"))}</td>
+                                </tr>
+                                }
+                            }).collect_view()}
+                        </DataTable>
+                    }.into_any()
+                })
             })}
-        </Transition>
+        </Loading>
     }
 }

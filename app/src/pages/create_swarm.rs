@@ -161,7 +161,7 @@ fn CreateForm(hosts: Vec<HostRow>) -> impl IntoView {
     view! {
         <section class="panel wide">
             <label>"Swarm name "<input type="text" id="swarm-name" bind:value=name required/></label>
-            <table class="grid" id="create-hosts">
+            <table class="data" id="create-hosts">
                 <thead><tr><th>"Host"</th><th>"Engine"</th><th>"Role"</th><th>"Advertise address"</th></tr></thead>
                 <tbody>
                     {choices.iter().map(|(host, choice)| {

@@ -2,12 +2,13 @@
 
 use leptos::prelude::*;
 
+use crate::components::{DataTable, ErrorNotice, Loading};
+use crate::error::AppError;
 use crate::views::{EngineRow, HostRow};
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use flotilla_engine::{EngineInfo, LocalSwarmState};
-    use flotilla_fleet::{Fleet, HostStatus};
+    use flotilla_fleet::{EngineInfo, Fleet, HostStatus};
 
     use crate::views::{human_bytes, EngineRow, HostRow};
 
@@ -19,14 +20,7 @@ pub(crate) mod ssr {
             arch: info.arch,
             cpus: info.cpus,
             memory: human_bytes(info.memory_bytes),
-            swarm_state: match info.swarm_state {
-                LocalSwarmState::Inactive => "inactive",
-                LocalSwarmState::Pending => "pending",
-                LocalSwarmState::Active => "active",
-                LocalSwarmState::Error => "error",
-                LocalSwarmState::Locked => "locked",
-            }
-            .into(),
+            swarm_state: info.swarm_state.as_str().into(),
         }
     }
 
@@ -49,11 +43,9 @@ pub(crate) mod ssr {
 }
 
 #[server(endpoint = "hosts/list")]
-pub async fn list_hosts() -> Result<Vec<HostRow>, ServerFnError> {
-    use crate::auth::ssr::{fleet, fleet_error, require};
-    require(flotilla_store::Role::Viewer).await?;
-    let fleet = fleet()?;
-    ssr::host_rows(&fleet).await.map_err(fleet_error)
+pub async fn list_hosts() -> Result<Vec<HostRow>, AppError> {
+    let caller = crate::auth::ssr::authorize::<ListHosts>().await?;
+    Ok(ssr::host_rows(&caller.fleet).await?)
 }
 
 /// Registers a host; TLS material is stored and never sent back.
@@ -65,11 +57,10 @@ pub async fn add_host(
     tls_cert: String,
     tls_key: String,
     save_anyway: Option<String>,
-) -> Result<HostRow, ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, fleet, require};
-    use flotilla_store::{Role, TlsMaterial};
+) -> Result<HostRow, AppError> {
+    use flotilla_store::TlsMaterial;
 
-    let principal = require(Role::Admin).await?;
+    let caller = crate::auth::ssr::authorize::<AddHost>().await?;
     let tls = [&tls_ca, &tls_cert, &tls_key]
         .iter()
         .any(|pem| !pem.trim().is_empty())
@@ -88,11 +79,11 @@ pub async fn add_host(
         "name": request.name, "url": request.url, "tls": request.tls.is_some(),
         "save_anyway": request.save_anyway,
     });
-    let fleet = fleet()?;
-    let status = audited_fleet(&principal, "host.add", &request.name, audit, async {
-        fleet.register_host(&request).await
-    })
-    .await?;
+    let status = caller
+        .audited("host.add", &request.name, audit, async {
+            caller.fleet.register_host(&request).await
+        })
+        .await?;
     Ok(HostRow {
         name: status.name,
         url: status.url,
@@ -103,18 +94,13 @@ pub async fn add_host(
 }
 
 #[server(endpoint = "hosts/remove")]
-pub async fn remove_host(name: String) -> Result<(), ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, fleet, require};
-    let principal = require(flotilla_store::Role::Admin).await?;
-    let fleet = fleet()?;
-    audited_fleet(
-        &principal,
-        "host.remove",
-        &name,
-        serde_json::json!({}),
-        async { fleet.remove_host(&name).await },
-    )
-    .await
+pub async fn remove_host(name: String) -> Result<(), AppError> {
+    let caller = crate::auth::ssr::authorize::<RemoveHost>().await?;
+    caller
+        .audited("host.remove", &name, serde_json::json!({}), async {
+            caller.fleet.remove_host(&name).await
+        })
+        .await
 }
 
 #[component]
@@ -125,27 +111,21 @@ pub fn HostsPage() -> impl IntoView {
         move || (add.version().get(), remove.version().get()),
         |_| list_hosts(),
     );
-    let failed = move || {
-        add.value()
-            .get()
-            .and_then(Result::err)
-            .map(|e| e.to_string())
-    };
+    let failed = move || add.value().get().and_then(Result::err);
     view! {
         <h1>"Hosts"</h1>
         <p class="hint">"Docker engines this console may use. "
             <a href="/swarms/new">"Create a swarm"</a>" from them once registered."</p>
-        <Transition fallback=|| view! { <p class="notice">"Asking the hosts…"</p> }>
+        <Loading text="Asking the hosts…">
             {move || Suspend::new(async move {
-                match hosts.await {
-                    Ok(rows) if rows.is_empty() => view! {
-                        <p class="notice" id="hosts-empty">"No hosts yet. Register one below."</p>
-                    }.into_any(),
-                    Ok(rows) => view! { <HostTable rows remove/> }.into_any(),
-                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
-                }
+                let rows = hosts.await?;
+                Ok::<_, AppError>(if rows.is_empty() {
+                    view! { <p class="notice" id="hosts-empty">"No hosts yet. Register one below."</p> }.into_any()
+                } else {
+                    view! { <HostTable rows remove/> }.into_any()
+                })
             })}
-        </Transition>
+        </Loading>
         <h2>"Register a host"</h2>
         <ActionForm action=add attr:id="host-form" attr:class="stacked">
             <label>"Name "<input type="text" name="name" required placeholder="node1"/></label>
@@ -165,19 +145,14 @@ pub fn HostsPage() -> impl IntoView {
             })}
             <button type="submit">"Check and register"</button>
         </ActionForm>
-        {move || failed().map(|err| view! { <p class="notice error" id="host-error">{err}</p> })}
+        {move || failed().map(|error| view! { <ErrorNotice error id="host-error"/> })}
     }
 }
 
 #[component]
 fn HostTable(rows: Vec<HostRow>, remove: ServerAction<RemoveHost>) -> impl IntoView {
     view! {
-        <table class="grid" id="hosts">
-            <thead><tr>
-                <th>"Name"</th><th>"URL"</th><th>"Engine"</th><th>"OS / arch"</th>
-                <th>"CPUs"</th><th>"Memory"</th><th>"Swarm"</th><th></th>
-            </tr></thead>
-            <tbody>
+        <DataTable id="hosts" headers=&["Name", "URL", "Engine", "OS / arch", "CPUs", "Memory", "Swarm", ""]>
                 {rows.into_iter().map(|row| {
                     let name = row.name.clone();
                     let swarm = match (&row.engine, &row.swarm) {
@@ -207,10 +182,9 @@ fn HostTable(rows: Vec<HostRow>, remove: ServerAction<RemoveHost>) -> impl IntoV
                         </tr>
                     }
                 }).collect_view()}
-            </tbody>
-        </table>
-        {move || remove.value().get().and_then(Result::err).map(|err| view! {
-            <p class="notice error" id="remove-error">{err.to_string()}</p>
+        </DataTable>
+        {move || remove.value().get().and_then(Result::err).map(|error| view! {
+            <ErrorNotice error id="remove-error"/>
         })}
     }
 }

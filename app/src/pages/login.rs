@@ -2,50 +2,43 @@
 
 use leptos::prelude::*;
 
+use crate::components::ErrorNotice;
+use crate::error::AppError;
+
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use std::sync::Arc;
-
     pub use flotilla_store::Role;
     pub use tower_sessions::Session;
 
     pub use crate::auth::ssr::*;
+    pub use crate::error::{AppError, ErrorCode};
 
-    pub async fn session() -> Result<Session, leptos::prelude::ServerFnError> {
+    pub async fn session() -> Result<Session, AppError> {
         leptos_axum::extract::<Session>()
             .await
-            .map_err(|err| leptos::prelude::ServerFnError::new(format!("no session: {err}")))
+            .map_err(|err| AppError::internal(format!("no session: {err}")))
     }
 
     /// Starts a session for `name` under a fresh ID, so an ID planted before login is useless.
-    pub async fn log_in(
-        session: &Session,
-        name: &str,
-    ) -> Result<(), leptos::prelude::ServerFnError> {
-        session
-            .cycle_id()
-            .await
-            .map_err(leptos::prelude::ServerFnError::new)?;
+    pub async fn log_in(session: &Session, name: &str) -> Result<(), AppError> {
+        let failed = |err: tower_sessions::session::Error| AppError::internal(err.to_string());
+        session.cycle_id().await.map_err(failed)?;
         session
             .insert(SESSION_USER, name.to_owned())
             .await
-            .map_err(leptos::prelude::ServerFnError::new)
+            .map_err(failed)
     }
 }
 
 #[server(endpoint = "login")]
-pub async fn login(name: String, password: String) -> Result<(), ServerFnError> {
+pub async fn login(name: String, password: String) -> Result<(), AppError> {
     use self::ssr::*;
 
-    let limiter =
-        use_context::<Arc<LoginLimiter>>().ok_or_else(|| ServerFnError::new("no login limiter"))?;
+    let store = unauthenticated::<Login>().await?;
+    let limiter = login_limiter()?;
     let client = client_addr().await;
     limiter.check(&name, &client)?;
-    match store()?
-        .verify_password(&name, &password)
-        .await
-        .map_err(ServerFnError::new)?
-    {
+    match store.verify_password(&name, &password).await? {
         Some(user) => {
             limiter.succeeded(&name);
             log_in(&session().await?, &user.name).await?;
@@ -56,37 +49,48 @@ pub async fn login(name: String, password: String) -> Result<(), ServerFnError> 
         None => {
             limiter.failed(&name, &client);
             tracing::warn!(user = %name, %client, "failed login");
-            Err(forbidden("wrong user name or password".into()))
+            Err(AppError::new(
+                ErrorCode::Forbidden,
+                "wrong user name or password",
+            ))
         }
     }
 }
 
 #[server(endpoint = "logout")]
-pub async fn logout() -> Result<(), ServerFnError> {
+pub async fn logout() -> Result<(), AppError> {
     use self::ssr::*;
 
-    session().await?.flush().await.map_err(ServerFnError::new)?;
+    authorize::<Logout>().await?;
+    session()
+        .await?
+        .flush()
+        .await
+        .map_err(|err| AppError::internal(err.to_string()))?;
     leptos_axum::redirect("/login");
     Ok(())
 }
 
 /// Creates the first admin; refused once any user exists.
 #[server(endpoint = "setup")]
-pub async fn setup(name: String, password: String, confirm: String) -> Result<(), ServerFnError> {
+pub async fn setup(name: String, password: String, confirm: String) -> Result<(), AppError> {
     use self::ssr::*;
 
-    let store = store()?;
-    if store.count_users().await.map_err(ServerFnError::new)? > 0 {
-        return Err(forbidden(
-            "setup is done: an admin exists; log in instead".into(),
+    let store = unauthenticated::<Setup>().await?;
+    if store.count_users().await? > 0 {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "setup is done: an admin exists; log in instead",
         ));
     }
     let name = name.trim().to_owned();
-    flotilla_store::check_name("user name", &name).map_err(bad_input)?;
-    flotilla_store::check_password(&password).map_err(bad_input)?;
+    flotilla_store::check_name("user name", &name)
+        .map_err(|m| AppError::new(ErrorCode::Invalid, m))?;
+    flotilla_store::check_password(&password).map_err(|m| AppError::new(ErrorCode::Invalid, m))?;
     if password != confirm {
-        return Err(bad_input(
-            "confirm password: does not match the password".into(),
+        return Err(AppError::invalid(
+            "confirm password",
+            "does not match the password",
         ));
     }
     let first_admin = Principal {
@@ -94,17 +98,12 @@ pub async fn setup(name: String, password: String, confirm: String) -> Result<()
         role: Role::Admin,
     };
     audited(
+        &store,
         &first_admin,
         "user.setup",
         &name,
         serde_json::json!({ "name": name, "role": "admin" }),
-        async {
-            store
-                .add_first_admin(&name, &password)
-                .await
-                .map(drop)
-                .map_err(|err| err.to_string())
-        },
+        async { store.add_first_admin(&name, &password).await.map(drop) },
     )
     .await?;
     log_in(&session().await?, &name).await?;
@@ -115,18 +114,14 @@ pub async fn setup(name: String, password: String, confirm: String) -> Result<()
 
 fn error_line<A>(action: ServerAction<A>) -> impl IntoView
 where
-    A: leptos::server_fn::ServerFn<Output = (), Error = ServerFnError>
-        + Clone
-        + Send
-        + Sync
-        + 'static,
+    A: leptos::server_fn::ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
     let value = action.value();
     move || {
         value
             .get()
             .and_then(Result::err)
-            .map(|err| view! { <p class="notice error" id="form-error">{err.to_string()}</p> })
+            .map(|error| view! { <ErrorNotice error id="form-error"/> })
     }
 }
 

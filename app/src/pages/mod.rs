@@ -3,7 +3,7 @@ pub mod create_swarm;
 pub mod hosts;
 pub mod login;
 pub mod nodes;
-pub mod stack_editor;
 pub mod stacks;
 pub mod swarm;
+pub mod swarm_admin;
 pub mod swarms;

@@ -1,13 +1,14 @@
-//! A swarm's nodes: the `docker node ls` table, with promote/demote, availability, labels
-//! and removal.
+//! A swarm's nodes: the `docker node ls` table, with promote/demote (admins), availability
+//! and labels (operators), and removal (admins).
 
 use leptos::prelude::*;
 
+use crate::components::{DataTable, ErrorNotice, Loading};
+use crate::error::AppError;
 use crate::views::NodeRow;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use flotilla_engine::{ManagerReachability, NodeAvailability, NodeRole, NodeState};
     use flotilla_fleet::NodeEntry;
 
     use crate::views::{human_bytes, NodeRow};
@@ -17,33 +18,10 @@ mod ssr {
         NodeRow {
             id: node.id,
             hostname: node.hostname,
-            role: match node.role {
-                NodeRole::Manager => "manager",
-                NodeRole::Worker => "worker",
-            }
-            .into(),
-            manager_status: node.manager_status.map(|status| {
-                match status {
-                    ManagerReachability::Leader => "leader",
-                    ManagerReachability::Reachable => "reachable",
-                    ManagerReachability::Unreachable => "unreachable",
-                    ManagerReachability::Unknown => "unknown",
-                }
-                .into()
-            }),
-            availability: match node.availability {
-                NodeAvailability::Active => "active",
-                NodeAvailability::Pause => "pause",
-                NodeAvailability::Drain => "drain",
-            }
-            .into(),
-            state: match node.state {
-                NodeState::Ready => "ready",
-                NodeState::Down => "down",
-                NodeState::Disconnected => "disconnected",
-                NodeState::Unknown => "unknown",
-            }
-            .into(),
+            role: node.role.as_str().into(),
+            manager_status: node.manager_status.map(|status| status.as_str().into()),
+            availability: node.availability.as_str().into(),
+            state: node.state.as_str().into(),
             engine_version: node.engine_version,
             cpus: node.cpus,
             memory: human_bytes(node.memory_bytes),
@@ -54,15 +32,14 @@ mod ssr {
 }
 
 #[server(endpoint = "nodes/list")]
-pub async fn list_nodes(swarm: String) -> Result<Vec<NodeRow>, ServerFnError> {
-    use crate::auth::ssr::{fleet, fleet_error, require};
-    require(flotilla_store::Role::Viewer).await?;
-    let entries = fleet()?.nodes(&swarm).await.map_err(fleet_error)?;
+pub async fn list_nodes(swarm: String) -> Result<Vec<NodeRow>, AppError> {
+    let caller = crate::auth::ssr::authorize::<ListNodes>().await?;
+    let entries = caller.fleet.nodes(&swarm).await?;
     Ok(entries.into_iter().map(ssr::node_row).collect())
 }
 
-/// One node action: `promote`, `demote`, `active`, `pause`, `drain`, `label-add`
-/// (with `key` and `value`) or `label-rm` (with `key`).
+/// What an operator changes on a node: `active`, `pause`, `drain`, `label-add` (with `key`
+/// and `value`) or `label-rm` (with `key`).
 #[server(endpoint = "nodes/update")]
 pub async fn update_node(
     swarm: String,
@@ -70,172 +47,209 @@ pub async fn update_node(
     action: String,
     key: Option<String>,
     value: Option<String>,
-) -> Result<(), ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, bad_input, fleet, require};
-    use flotilla_engine::NodeAvailability;
-    use flotilla_fleet::NodeAction;
-    use flotilla_store::Role;
+) -> Result<(), AppError> {
+    use flotilla_fleet::{NodeAction, NodeAvailability};
 
+    let caller = crate::auth::ssr::authorize::<UpdateNode>().await?;
     let key = key.unwrap_or_default().trim().to_owned();
-    let (needed, change) = match action.as_str() {
-        "promote" => (Role::Admin, NodeAction::Promote),
-        "demote" => (Role::Admin, NodeAction::Demote),
-        "active" => (
-            Role::Operator,
-            NodeAction::Availability(NodeAvailability::Active),
-        ),
-        "pause" => (
-            Role::Operator,
-            NodeAction::Availability(NodeAvailability::Pause),
-        ),
-        "drain" => (
-            Role::Operator,
-            NodeAction::Availability(NodeAvailability::Drain),
-        ),
-        "label-add" => (
-            Role::Operator,
-            NodeAction::AddLabel {
-                key: key.clone(),
-                value: value.unwrap_or_default().trim().to_owned(),
-            },
-        ),
-        "label-rm" => (Role::Operator, NodeAction::RemoveLabel(key.clone())),
-        other => return Err(bad_input(format!("action: `{other}` is not a node action"))),
+    let change = match action.as_str() {
+        "label-add" => NodeAction::AddLabel {
+            key: key.clone(),
+            value: value.unwrap_or_default().trim().to_owned(),
+        },
+        "label-rm" => NodeAction::RemoveLabel(key.clone()),
+        other => match NodeAvailability::from_api(other) {
+            Some(availability) => NodeAction::Availability(availability),
+            None => {
+                return Err(AppError::invalid(
+                    "action",
+                    format!("`{other}` is not one of active, pause, drain, label-add, label-rm"),
+                ))
+            }
+        },
     };
-    let principal = require(needed).await?;
-    let fleet = fleet()?;
     let request = serde_json::json!({ "swarm": swarm, "action": action, "key": key });
-    audited_fleet(
-        &principal,
-        &format!("node.{action}"),
-        &node,
-        request,
-        async { fleet.change_node(&swarm, &node, &change).await.map(drop) },
-    )
-    .await
+    caller
+        .audited(&format!("node.{action}"), &node, request, async {
+            caller
+                .fleet
+                .change_node(&swarm, &node, &change)
+                .await
+                .map(drop)
+        })
+        .await
+}
+
+/// What an admin changes on a node: its role, `promote` to manager or `demote` to worker.
+#[server(endpoint = "nodes/role")]
+pub async fn change_node_role(swarm: String, node: String, action: String) -> Result<(), AppError> {
+    use flotilla_fleet::NodeAction;
+
+    let caller = crate::auth::ssr::authorize::<ChangeNodeRole>().await?;
+    let change = match action.as_str() {
+        "promote" => NodeAction::Promote,
+        "demote" => NodeAction::Demote,
+        other => {
+            return Err(AppError::invalid(
+                "action",
+                format!("`{other}` is not promote or demote"),
+            ))
+        }
+    };
+    let request = serde_json::json!({ "swarm": swarm, "action": action });
+    caller
+        .audited(&format!("node.{action}"), &node, request, async {
+            caller
+                .fleet
+                .change_node(&swarm, &node, &change)
+                .await
+                .map(drop)
+        })
+        .await
 }
 
 /// Drain, leave, remove — or, for a node that is down, force-remove.
 #[server(endpoint = "nodes/remove")]
-pub async fn remove_node(swarm: String, node: String, force: bool) -> Result<(), ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, fleet, require};
-    let principal = require(flotilla_store::Role::Admin).await?;
-    let fleet = fleet()?;
+pub async fn remove_node(swarm: String, node: String, force: bool) -> Result<(), AppError> {
+    let caller = crate::auth::ssr::authorize::<RemoveNode>().await?;
     let request = serde_json::json!({ "swarm": swarm, "force": force });
-    audited_fleet(&principal, "node.remove", &node, request, async {
-        fleet.remove_node(&swarm, &node, force).await
-    })
-    .await
+    caller
+        .audited("node.remove", &node, request, async {
+            caller.fleet.remove_node(&swarm, &node, force).await
+        })
+        .await
 }
 
-#[component]
-pub fn NodesTable(swarm: String, changes: RwSignal<u32>) -> impl IntoView {
-    let update = ServerAction::<UpdateNode>::new();
-    let remove = ServerAction::<RemoveNode>::new();
-    let nodes = {
-        let swarm = swarm.clone();
-        Resource::new(
-            move || {
-                (
-                    changes.get(),
-                    update.version().get(),
-                    remove.version().get(),
-                )
-            },
-            move |_| list_nodes(swarm.clone()),
-        )
-    };
-    Effect::new(move |_| {
-        if update.version().get() + remove.version().get() > 0 {
-            changes.update(|n| *n += 1);
-        }
-    });
-    let error = move || {
-        update
-            .value()
-            .get()
-            .and_then(Result::err)
-            .or_else(|| remove.value().get().and_then(Result::err))
-            .map(|err| err.to_string())
-    };
-    view! {
-        <h2>"Nodes"</h2>
-        {move || error().map(|err| view! { <p class="notice error" id="node-error">{err}</p> })}
-        <Transition fallback=|| view! { <p class="notice">"Listing nodes…"</p> }>
-            {move || {
-                let swarm = swarm.clone();
-                Suspend::new(async move {
-                    match nodes.await {
-                        Ok(rows) => view! {
-                            <table class="grid" id="nodes">
-                                <thead><tr>
-                                    <th>"Hostname"</th><th>"Role"</th><th>"Availability"</th><th>"State"</th>
-                                    <th>"Engine"</th><th>"CPUs"</th><th>"Memory"</th><th>"Labels"</th>
-                                    <th>"Host"</th><th>"Actions"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {rows.into_iter().map(|row| view! {
-                                        <NodeLine row swarm=swarm.clone() update remove/>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
-                    }
-                })
-            }}
-        </Transition>
+/// Which of the node actions was dispatched last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    Update,
+    Role,
+    Remove,
+}
+
+/// The node actions, shared by every row of the table.
+#[derive(Clone, Copy)]
+struct NodeActions {
+    update: ServerAction<UpdateNode>,
+    role: ServerAction<ChangeNodeRole>,
+    remove: ServerAction<RemoveNode>,
+    last: RwSignal<Option<Last>>,
+}
+
+impl NodeActions {
+    fn versions(&self) -> usize {
+        self.update.version().get() + self.role.version().get() + self.remove.version().get()
+    }
+
+    /// The error of the last action, if it failed.
+    fn error(&self) -> Option<AppError> {
+        let result = match self.last.get()? {
+            Last::Update => self.update.value().get(),
+            Last::Role => self.role.value().get(),
+            Last::Remove => self.remove.value().get(),
+        };
+        result.and_then(Result::err)
     }
 }
 
 #[component]
-fn NodeLine(
-    row: NodeRow,
-    swarm: String,
-    update: ServerAction<UpdateNode>,
-    remove: ServerAction<RemoveNode>,
-) -> impl IntoView {
-    let act = {
-        let (swarm, node) = (swarm.clone(), row.id.clone());
+pub fn NodesTable(swarm: String, changes: RwSignal<u32>) -> impl IntoView {
+    let actions = NodeActions {
+        update: ServerAction::new(),
+        role: ServerAction::new(),
+        remove: ServerAction::new(),
+        last: RwSignal::new(None),
+    };
+    let nodes = {
+        let swarm = swarm.clone();
+        Resource::new(
+            move || (changes.get(), actions.versions()),
+            move |_| list_nodes(swarm.clone()),
+        )
+    };
+    let swarm = StoredValue::new(swarm);
+    Effect::new(move |_| {
+        if actions.versions() > 0 {
+            changes.update(|n| *n += 1);
+        }
+    });
+    view! {
+        <h2>"Nodes"</h2>
+        {move || actions.error().map(|error| view! { <ErrorNotice error id="node-error"/> })}
+        <Loading text="Listing nodes…">
+            {move || {
+                let swarm = swarm.get_value();
+                Suspend::new(async move {
+                    let rows = nodes.await?;
+                    Ok::<_, AppError>(view! {
+                        <DataTable id="nodes" headers=&["Hostname", "Role", "Availability", "State", "Engine", "CPUs", "Memory", "Labels", "Host", "Actions"]>
+                            {rows.into_iter().map(|row| view! {
+                                <NodeLine row swarm=swarm.clone() actions/>
+                            }).collect_view()}
+                        </DataTable>
+                    })
+                })
+            }}
+        </Loading>
+    }
+}
+
+#[component]
+fn NodeLine(row: NodeRow, swarm: String, actions: NodeActions) -> impl IntoView {
+    let node = row.id.clone();
+    let update = {
+        let (swarm, node) = (swarm.clone(), node.clone());
+        move |action: &str, key: Option<String>, value: Option<String>| {
+            actions.last.set(Some(Last::Update));
+            actions.update.dispatch(UpdateNode {
+                swarm: swarm.clone(),
+                node: node.clone(),
+                action: action.to_owned(),
+                key,
+                value,
+            });
+        }
+    };
+    let availability = {
+        let update = update.clone();
+        move |action: &'static str| {
+            let update = update.clone();
+            move |_| update(action, None, None)
+        }
+    };
+    let role_change = {
+        let (swarm, node) = (swarm.clone(), node.clone());
         move |action: &'static str| {
             let (swarm, node) = (swarm.clone(), node.clone());
             move |_| {
-                update.dispatch(UpdateNode {
+                actions.last.set(Some(Last::Role));
+                actions.role.dispatch(ChangeNodeRole {
                     swarm: swarm.clone(),
                     node: node.clone(),
                     action: action.into(),
-                    key: None,
-                    value: None,
                 });
             }
         }
     };
     let label = RwSignal::new(String::new());
     let add_label = {
-        let (swarm, node) = (swarm.clone(), row.id.clone());
+        let update = update.clone();
         move |_| {
             let text = label.get_untracked();
             let (key, value) = text.split_once('=').unwrap_or((&text, ""));
-            update.dispatch(UpdateNode {
-                swarm: swarm.clone(),
-                node: node.clone(),
-                action: "label-add".into(),
-                key: Some(key.to_owned()),
-                value: Some(value.to_owned()),
-            });
+            update("label-add", Some(key.to_owned()), Some(value.to_owned()));
             label.set(String::new());
         }
     };
     let down = row.state == "down";
-    let remove_node = {
-        let (swarm, node) = (swarm.clone(), row.id.clone());
-        move |_| {
-            remove.dispatch(RemoveNode {
-                swarm: swarm.clone(),
-                node: node.clone(),
-                force: down,
-            });
-        }
+    let remove_node = move |_| {
+        actions.last.set(Some(Last::Remove));
+        actions.remove.dispatch(RemoveNode {
+            swarm: swarm.clone(),
+            node: node.clone(),
+            force: down,
+        });
     };
     let role = match &row.manager_status {
         Some(status) => format!("{} ({status})", row.role),
@@ -254,15 +268,11 @@ fn NodeLine(
             <td>{row.memory.clone()}</td>
             <td class="labels">
                 {row.labels.iter().map(|(key, value)| {
-                    let (swarm, node, key_rm) = (swarm.clone(), row.id.clone(), key.clone());
+                    let (update, key_rm) = (update.clone(), key.clone());
                     view! {
                         <span class="label-chip" data-key=key.clone()>{format!("{key}={value}")}
-                            <button class="link" title="Remove label" on:click=move |_| {
-                                update.dispatch(UpdateNode {
-                                    swarm: swarm.clone(), node: node.clone(), action: "label-rm".into(),
-                                    key: Some(key_rm.clone()), value: None,
-                                });
-                            }>"×"</button>
+                            <button class="link" title="Remove label"
+                                on:click=move |_| update("label-rm", Some(key_rm.clone()), None)>"×"</button>
                         </span>
                     }
                 }).collect_view()}
@@ -272,13 +282,13 @@ fn NodeLine(
             <td>{row.host.clone().unwrap_or_else(|| "—".into())}</td>
             <td class="node-actions">
                 {if is_manager {
-                    view! { <button class="secondary demote" on:click=act("demote")>"Demote"</button> }.into_any()
+                    view! { <button class="secondary demote" on:click=role_change("demote")>"Demote"</button> }.into_any()
                 } else {
-                    view! { <button class="secondary promote" on:click=act("promote")>"Promote"</button> }.into_any()
+                    view! { <button class="secondary promote" on:click=role_change("promote")>"Promote"</button> }.into_any()
                 }}
-                <button class="secondary drain" on:click=act("drain")>"Drain"</button>
-                <button class="secondary pause" on:click=act("pause")>"Pause"</button>
-                <button class="secondary activate" on:click=act("active")>"Activate"</button>
+                <button class="secondary drain" on:click=availability("drain")>"Drain"</button>
+                <button class="secondary pause" on:click=availability("pause")>"Pause"</button>
+                <button class="secondary activate" on:click=availability("active")>"Activate"</button>
                 <button class="danger remove" on:click=remove_node>
                     {if down { "Force remove" } else { "Remove" }}
                 </button>

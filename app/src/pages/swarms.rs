@@ -3,13 +3,14 @@
 
 use leptos::prelude::*;
 
+use crate::components::{DataTable, ErrorNotice, Loading};
+use crate::error::AppError;
 use crate::views::SwarmRow;
 
 #[server(endpoint = "swarms/list")]
-pub async fn list_swarms() -> Result<Vec<SwarmRow>, ServerFnError> {
-    use crate::auth::ssr::{fleet, fleet_error, require};
-    require(flotilla_store::Role::Viewer).await?;
-    let summaries = fleet()?.swarm_summaries().await.map_err(fleet_error)?;
+pub async fn list_swarms() -> Result<Vec<SwarmRow>, AppError> {
+    let caller = crate::auth::ssr::authorize::<ListSwarms>().await?;
+    let summaries = caller.fleet.swarm_summaries().await?;
     Ok(summaries
         .into_iter()
         .map(|s| SwarmRow {
@@ -28,15 +29,17 @@ pub async fn init_swarm(
     name: String,
     host: String,
     advertise_addr: String,
-) -> Result<String, ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, fleet, require};
-    let principal = require(flotilla_store::Role::Admin).await?;
-    let fleet = fleet()?;
+) -> Result<String, AppError> {
+    let caller = crate::auth::ssr::authorize::<InitSwarm>().await?;
     let request = serde_json::json!({ "host": host, "advertise_addr": advertise_addr });
-    let swarm = audited_fleet(&principal, "swarm.init", &name, request, async {
-        fleet.init_swarm(name.trim(), &host, &advertise_addr).await
-    })
-    .await?;
+    let swarm = caller
+        .audited("swarm.init", &name, request, async {
+            caller
+                .fleet
+                .init_swarm(name.trim(), &host, &advertise_addr)
+                .await
+        })
+        .await?;
     Ok(swarm.id)
 }
 
@@ -47,38 +50,43 @@ pub async fn join_swarm(
     host: String,
     role: String,
     advertise_addr: String,
-) -> Result<(), ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, bad_input, fleet, require};
+) -> Result<(), AppError> {
     use flotilla_fleet::JoinRole;
-    let principal = require(flotilla_store::Role::Admin).await?;
+    let caller = crate::auth::ssr::authorize::<JoinSwarm>().await?;
     let role = match role.as_str() {
         "manager" => JoinRole::Manager,
         "worker" => JoinRole::Worker,
         other => {
-            return Err(bad_input(format!(
-                "role: `{other}` is not manager or worker"
-            )))
+            return Err(AppError::invalid(
+                "role",
+                format!("`{other}` is not manager or worker"),
+            ))
         }
     };
-    let fleet = fleet()?;
     let request =
         serde_json::json!({ "host": host, "role": role, "advertise_addr": advertise_addr });
-    audited_fleet(&principal, "swarm.join", &swarm, request, async {
-        fleet.join_host(&swarm, &host, role, &advertise_addr).await
-    })
-    .await
+    caller
+        .audited("swarm.join", &swarm, request, async {
+            caller
+                .fleet
+                .join_host(&swarm, &host, role, &advertise_addr)
+                .await
+        })
+        .await
 }
 
 #[server(endpoint = "swarms/adopt")]
-pub async fn adopt_swarm(name: String, manager: String) -> Result<String, ServerFnError> {
-    use crate::auth::ssr::{audited_fleet, fleet, require};
-    let principal = require(flotilla_store::Role::Admin).await?;
-    let fleet = fleet()?;
+pub async fn adopt_swarm(name: String, manager: String) -> Result<String, AppError> {
+    let caller = crate::auth::ssr::authorize::<AdoptSwarm>().await?;
     let request = serde_json::json!({ "manager": manager });
-    let swarm = audited_fleet(&principal, "swarm.adopt", name.trim(), request, async {
-        fleet.adopt_swarm(name.trim(), manager.trim(), None).await
-    })
-    .await?;
+    let swarm = caller
+        .audited("swarm.adopt", name.trim(), request, async {
+            caller
+                .fleet
+                .adopt_swarm(name.trim(), manager.trim(), None)
+                .await
+        })
+        .await?;
     Ok(swarm.name)
 }
 
@@ -92,31 +100,32 @@ pub fn SwarmsPage() -> impl IntoView {
             <a class="button" href="/hosts">"Hosts"</a>
             <a class="button" id="new-swarm" href="/swarms/new">"Create a swarm"</a>
         </p>
-        <Transition fallback=|| view! { <p class="notice">"Asking the swarms…"</p> }>
+        <Loading text="Asking the swarms…">
             {move || Suspend::new(async move {
-                match swarms.await {
-                    Ok(rows) if rows.is_empty() => view! {
+                let rows = swarms.await?;
+                Ok::<_, AppError>(if rows.is_empty() {
+                    view! {
                         <p class="notice" id="swarms-empty">
                             "No swarms yet. Register hosts, then create a swarm from them — or adopt one you already run."
                         </p>
-                    }.into_any(),
-                    Ok(rows) => view! { <SwarmTable rows/> }.into_any(),
-                    Err(err) => view! { <p class="notice error">{err.to_string()}</p> }.into_any(),
-                }
+                    }.into_any()
+                } else {
+                    view! { <SwarmTable rows/> }.into_any()
+                })
             })}
-        </Transition>
+        </Loading>
         <h2>"Adopt an existing swarm"</h2>
         <ActionForm action=adopt attr:id="adopt-form" attr:class="inline">
             <label>"Name "<input type="text" name="name" required/></label>
             <label>"A manager's engine URL "<input type="text" name="manager" required
                 placeholder="unix:///var/run/docker.sock"/></label>
-            <button type="submit">"Adopt"</button>
+            <button type="submit" disabled=move || adopt.pending().get()>"Adopt"</button>
         </ActionForm>
         {move || adopt.value().get().map(|result| match result {
             Ok(name) => view! {
                 <p class="notice" id="adopt-result">"Adopted "<a href=format!("/swarms/{name}")>{name.clone()}</a></p>
             }.into_any(),
-            Err(err) => view! { <p class="notice error" id="adopt-result">{err.to_string()}</p> }.into_any(),
+            Err(error) => view! { <ErrorNotice error id="adopt-result"/> }.into_any(),
         })}
     }
 }
@@ -124,23 +133,20 @@ pub fn SwarmsPage() -> impl IntoView {
 #[component]
 fn SwarmTable(rows: Vec<SwarmRow>) -> impl IntoView {
     view! {
-        <table class="grid" id="swarms">
-            <thead><tr><th>"Name"</th><th>"ID"</th><th>"Managers"</th><th>"Workers"</th></tr></thead>
-            <tbody>
-                {rows.into_iter().map(|row| view! {
-                    <tr class="swarm-row" data-name=row.name.clone()>
-                        <td><a href=format!("/swarms/{}", row.name)>{row.name.clone()}</a></td>
-                        <td><code>{row.id.chars().take(12).collect::<String>()}</code></td>
-                        {match row.error {
-                            None => view! {
-                                <td class="managers">{row.managers}</td>
-                                <td class="workers">{row.workers}</td>
-                            }.into_any(),
-                            Some(err) => view! { <td colspan="2" class="error">{err}</td> }.into_any(),
-                        }}
-                    </tr>
-                }).collect_view()}
-            </tbody>
-        </table>
+        <DataTable id="swarms" headers=&["Name", "ID", "Managers", "Workers"]>
+            {rows.into_iter().map(|row| view! {
+                <tr class="swarm-row" data-name=row.name.clone()>
+                    <td><a href=format!("/swarms/{}", row.name)>{row.name.clone()}</a></td>
+                    <td><code>{row.id.chars().take(12).collect::<String>()}</code></td>
+                    {match row.error {
+                        None => view! {
+                            <td class="managers">{row.managers}</td>
+                            <td class="workers">{row.workers}</td>
+                        }.into_any(),
+                        Some(err) => view! { <td colspan="2" class="error">{err}</td> }.into_any(),
+                    }}
+                </tr>
+            }).collect_view()}
+        </DataTable>
     }
 }

@@ -11,6 +11,7 @@ mod objects;
 mod ports;
 mod read;
 mod service;
+mod service_keys;
 mod units;
 mod yaml;
 

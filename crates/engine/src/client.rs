@@ -3,7 +3,9 @@ use std::str::FromStr;
 
 use bollard::{Docker, API_DEFAULT_VERSION};
 
-use crate::{EngineError, EngineInfo, Result};
+use crate::transport;
+
+use crate::{EngineError, Result};
 
 /// Seconds a single Engine API request may take before we call the engine unreachable.
 const REQUEST_TIMEOUT_SECS: u64 = 30;
@@ -17,16 +19,18 @@ pub enum Endpoint {
     Tcp(String),
 }
 
-/// A path that exists but is no socket gets a message saying so, not a bare "refused".
+/// A missing path, or one that is no socket, gets a message saying so, not a bare "refused".
 fn check_socket(endpoint: &str, path: &str) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;
-    match std::fs::metadata(path) {
-        Ok(meta) if !meta.file_type().is_socket() => Err(EngineError::Unreachable {
-            endpoint: endpoint.to_owned(),
-            reason: format!("{path} is not a socket"),
-        }),
-        _ => Ok(()),
-    }
+    let reason = match std::fs::metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => return Ok(()),
+        Ok(_) => format!("{path} is not a socket"),
+        Err(_) => format!("no socket at {path}"),
+    };
+    Err(EngineError::Unreachable {
+        endpoint: endpoint.to_owned(),
+        reason,
+    })
 }
 
 impl FromStr for Endpoint {
@@ -89,44 +93,12 @@ impl fmt::Debug for ClientTls {
     }
 }
 
-/// bollard reads TLS material from files, and again at every handshake, so the files live
-/// (owner-only, in a private temporary directory) as long as the client does.
-#[derive(Debug)]
-struct TlsFiles {
-    dir: tempfile::TempDir,
-}
-
-impl TlsFiles {
-    fn write(tls: &ClientTls) -> std::io::Result<Self> {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        let dir = tempfile::Builder::new().prefix("flotilla-tls-").tempdir()?;
-        for (name, pem) in [
-            ("ca.pem", &tls.ca),
-            ("cert.pem", &tls.cert),
-            ("key.pem", &tls.key),
-        ] {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(dir.path().join(name))?
-                .write_all(pem.as_bytes())?;
-        }
-        Ok(Self { dir })
-    }
-
-    fn path(&self, name: &str) -> std::path::PathBuf {
-        self.dir.path().join(name)
-    }
-}
-
 /// A connection to one Docker engine, speaking the highest API version both sides know.
+/// Clones share the engine's pool of kept connections.
 #[derive(Debug, Clone)]
 pub struct DockerClient {
     pub(crate) docker: Docker,
     pub(crate) endpoint: String,
-    _tls_files: Option<std::sync::Arc<TlsFiles>>,
 }
 
 impl DockerClient {
@@ -139,32 +111,20 @@ impl DockerClient {
     /// Like [`connect`](Self::connect), with TLS client material for `tcp://` engines.
     pub async fn connect_with(endpoint: &Endpoint, tls: Option<&ClientTls>) -> Result<Self> {
         let name = endpoint.to_string();
-        let mut tls_files = None;
         let docker = match (endpoint, tls) {
             (Endpoint::Unix(path), _) => {
                 check_socket(&name, path)?;
-                Docker::connect_with_socket(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+                transport::unix(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
             }
-            (Endpoint::Tcp(authority), None) => Docker::connect_with_http(
-                &format!("http://{authority}"),
-                REQUEST_TIMEOUT_SECS,
-                API_DEFAULT_VERSION,
-            ),
+            (Endpoint::Tcp(authority), None) => {
+                transport::http(authority, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
+            }
             (Endpoint::Tcp(authority), Some(tls)) => {
-                let files = TlsFiles::write(tls).map_err(|err| EngineError::Tls {
+                let config = transport::tls_config(tls).map_err(|reason| EngineError::Tls {
                     endpoint: name.clone(),
-                    reason: format!("cannot stage the certificates: {err}"),
+                    reason,
                 })?;
-                let docker = Docker::connect_with_ssl(
-                    &format!("https://{authority}"),
-                    &files.path("key.pem"),
-                    &files.path("cert.pem"),
-                    &files.path("ca.pem"),
-                    REQUEST_TIMEOUT_SECS,
-                    API_DEFAULT_VERSION,
-                );
-                tls_files = Some(std::sync::Arc::new(files));
-                docker
+                transport::https(authority, config, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
             }
         }
         .map_err(|err| EngineError::from_bollard("connect", &name, err))?;
@@ -175,7 +135,6 @@ impl DockerClient {
         Ok(Self {
             docker,
             endpoint: name,
-            _tls_files: tls_files,
         })
     }
 
@@ -196,17 +155,6 @@ impl DockerClient {
     ) -> impl FnOnce(bollard::errors::Error) -> EngineError + '_ {
         let action = action.to_owned();
         move |err| EngineError::from_bollard(&action, &self.endpoint, err)
-    }
-
-    /// What the engine says about itself, including where it stands in a swarm.
-    pub async fn engine_info(&self) -> Result<EngineInfo> {
-        // negotiate_version already proved this is a Docker engine.
-        let info = self
-            .docker
-            .info()
-            .await
-            .map_err(self.api_error("read engine info"))?;
-        Ok(crate::model::convert_engine_info(info, self.api_version()))
     }
 }
 

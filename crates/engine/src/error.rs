@@ -126,6 +126,37 @@ impl EngineError {
     pub fn is_unreachable(&self) -> bool {
         matches!(self, Self::Unreachable { .. })
     }
+
+    /// The object is still used by another (a network by a task that has not let go yet).
+    pub fn is_in_use(&self) -> bool {
+        matches!(self, Self::Api { message, .. } if message.contains("in use"))
+    }
+
+    /// The engine is in no swarm (leaving one it already left, say).
+    pub fn is_not_in_swarm(&self) -> bool {
+        match self {
+            Self::NotInSwarm { .. } => true,
+            Self::Api { message, .. } => message.contains("not part of a swarm"),
+            _ => false,
+        }
+    }
+
+    /// The engine is no manager of a swarm, so it cannot answer for one: the caller should
+    /// look for another manager.
+    pub fn is_not_a_manager(&self) -> bool {
+        matches!(self, Self::NotAManager { .. }) || self.is_not_in_swarm()
+    }
+
+    /// The engine was asked about an object it does not have.
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self,
+            Self::Api {
+                status: Some(404),
+                ..
+            }
+        )
+    }
 }
 
 /// An error with its sources, so "connection error" is followed by what really failed.

@@ -2,26 +2,34 @@
 //!
 //! bollard is an implementation detail of this crate. Callers see Flotilla's own types
 //! ([`Swarm`], [`Node`], [`Service`], [`Task`]) so the rest of the code never depends on
-//! the shape of the Engine API or on bollard's version.
+//! the shape of the Engine API or on bollard's version. One module per resource, each with
+//! its calls and the `convert_*` functions that turn bollard's models into ours.
 
 mod client;
 mod error;
+mod file_object;
 mod model;
+mod network;
 mod node;
-mod objects;
+mod retry;
 mod service;
+mod spec;
 mod swarm;
+mod system;
 mod task;
+mod transport;
 
 pub use client::{ClientTls, DockerClient, Endpoint};
 pub use error::EngineError;
 pub use model::{
-    EngineInfo, LocalSwarmState, ManagerReachability, Node, NodeAvailability, NodeRole, NodeState,
-    Service, ServiceMode, Swarm, Task, TaskState,
+    EngineInfo, FileObjectKind, LocalSwarmState, ManagerReachability, NetworkSummary, Node,
+    NodeAvailability, NodeRole, NodeState, Service, ServiceMode, StoredObject, Swarm, Task,
+    TaskState,
 };
 pub use node::NodeChange;
-pub use objects::{check_spec, FileObjectKind, NetworkSummary, ServiceTask, StoredObject};
+pub use retry::{retry_on_stale_version, STALE_VERSION_ATTEMPTS};
 pub use service::ServiceCreate;
+pub use spec::check_spec;
 pub use swarm::{JoinTokens, SwarmInit, SwarmJoin, TokenKind};
 
 /// Result type for every engine call.

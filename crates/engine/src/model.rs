@@ -1,10 +1,39 @@
 //! Flotilla's own view of engine objects. Every field the UI shows comes from here, never from
-//! bollard's generated models, so an Engine API change touches only the `convert_*` functions.
+//! bollard's generated models, so an Engine API change touches only the `convert_*` functions
+//! that sit beside the calls in each resource's module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Enums that read as the Engine API (and the docker CLI) spell them: `as_str()` and Display.
+macro_rules! api_names {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            /// The value for the engine's lowercase name, if it is one of ours.
+            pub fn from_api(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
 
 /// A Docker engine as it describes itself (`docker info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +64,14 @@ pub enum LocalSwarmState {
     Locked,
 }
 
+api_names!(LocalSwarmState {
+    Inactive => "inactive",
+    Pending => "pending",
+    Active => "active",
+    Error => "error",
+    Locked => "locked",
+});
+
 /// The swarm itself (`docker swarm inspect` / `docker info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Swarm {
@@ -48,12 +85,23 @@ pub enum NodeRole {
     Worker,
 }
 
+api_names!(NodeRole {
+    Manager => "manager",
+    Worker => "worker",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NodeAvailability {
     Active,
     Pause,
     Drain,
 }
+
+api_names!(NodeAvailability {
+    Active => "active",
+    Pause => "pause",
+    Drain => "drain",
+});
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NodeState {
@@ -63,6 +111,13 @@ pub enum NodeState {
     Disconnected,
 }
 
+api_names!(NodeState {
+    Unknown => "unknown",
+    Down => "down",
+    Ready => "ready",
+    Disconnected => "disconnected",
+});
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ManagerReachability {
     Leader,
@@ -70,6 +125,13 @@ pub enum ManagerReachability {
     Unreachable,
     Unknown,
 }
+
+api_names!(ManagerReachability {
+    Leader => "leader",
+    Reachable => "reachable",
+    Unreachable => "unreachable",
+    Unknown => "unknown",
+});
 
 /// One member of a swarm (`docker node ls`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,52 +190,28 @@ pub enum TaskState {
     Orphaned,
 }
 
+api_names!(TaskState {
+    New => "new",
+    Allocated => "allocated",
+    Pending => "pending",
+    Assigned => "assigned",
+    Accepted => "accepted",
+    Preparing => "preparing",
+    Ready => "ready",
+    Starting => "starting",
+    Running => "running",
+    Complete => "complete",
+    Shutdown => "shutdown",
+    Failed => "failed",
+    Rejected => "rejected",
+    Remove => "remove",
+    Orphaned => "orphaned",
+});
+
 impl TaskState {
-    fn from_api(text: &str) -> Option<Self> {
-        Some(match text {
-            "new" => Self::New,
-            "allocated" => Self::Allocated,
-            "pending" => Self::Pending,
-            "assigned" => Self::Assigned,
-            "accepted" => Self::Accepted,
-            "preparing" => Self::Preparing,
-            "ready" => Self::Ready,
-            "starting" => Self::Starting,
-            "running" => Self::Running,
-            "complete" => Self::Complete,
-            "shutdown" => Self::Shutdown,
-            "failed" => Self::Failed,
-            "rejected" => Self::Rejected,
-            "remove" => Self::Remove,
-            "orphaned" => Self::Orphaned,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Allocated => "allocated",
-            Self::Pending => "pending",
-            Self::Assigned => "assigned",
-            Self::Accepted => "accepted",
-            Self::Preparing => "preparing",
-            Self::Ready => "ready",
-            Self::Starting => "starting",
-            Self::Running => "running",
-            Self::Complete => "complete",
-            Self::Shutdown => "shutdown",
-            Self::Failed => "failed",
-            Self::Rejected => "rejected",
-            Self::Remove => "remove",
-            Self::Orphaned => "orphaned",
-        }
-    }
-}
-
-impl fmt::Display for TaskState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+    /// The task ended in error: its `error` says why.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Self::Failed | Self::Rejected)
     }
 }
 
@@ -193,163 +231,44 @@ pub struct Task {
     pub error: Option<String>,
 }
 
-fn non_empty(text: Option<String>) -> Option<String> {
-    text.filter(|value| !value.is_empty())
+/// An object the swarm stores, with its spec as Engine API JSON.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    pub id: String,
+    pub version: u64,
+    pub spec: Value,
 }
 
-fn labels(map: Option<std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
-    map.unwrap_or_default().into_iter().collect()
-}
-
-pub(crate) fn convert_engine_info(
-    info: bollard::models::SystemInfo,
-    api_version: String,
-) -> EngineInfo {
-    use bollard::models::LocalNodeState as L;
-    let swarm = info.swarm.unwrap_or_default();
-    let swarm_state = match swarm.local_node_state {
-        Some(L::ACTIVE) => LocalSwarmState::Active,
-        Some(L::PENDING) => LocalSwarmState::Pending,
-        Some(L::ERROR) => LocalSwarmState::Error,
-        Some(L::LOCKED) => LocalSwarmState::Locked,
-        Some(L::INACTIVE) | Some(L::EMPTY) | None => LocalSwarmState::Inactive,
-    };
-    EngineInfo {
-        hostname: info.name.unwrap_or_default(),
-        engine_version: info.server_version.unwrap_or_default(),
-        api_version,
-        os: info.operating_system.unwrap_or_default(),
-        arch: info.architecture.unwrap_or_default(),
-        cpus: info.ncpu.and_then(|n| u32::try_from(n).ok()).unwrap_or(0),
-        memory_bytes: info
-            .mem_total
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0),
-        swarm_state,
-        node_id: non_empty(swarm.node_id),
-        is_manager: swarm.control_available.unwrap_or(false),
-        cluster_id: swarm.cluster.and_then(|cluster| non_empty(cluster.id)),
+impl StoredObject {
+    /// The spec's `Name`.
+    pub fn name(&self) -> &str {
+        self.spec
+            .get("Name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 }
 
-pub(crate) fn convert_swarm(swarm: bollard::models::Swarm) -> Swarm {
-    Swarm {
-        id: swarm.id.unwrap_or_default(),
-        name: swarm.spec.and_then(|spec| spec.name).unwrap_or_default(),
-    }
+/// The two swarm objects that carry file content into a service's containers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileObjectKind {
+    Secret,
+    Config,
 }
 
-pub(crate) fn convert_node(node: bollard::models::Node) -> Node {
-    use bollard::models::{
-        NodeSpecAvailabilityEnum as A, NodeSpecRoleEnum as R, NodeState as S, Reachability,
-    };
-    let spec = node.spec.unwrap_or_default();
-    let description = node.description.unwrap_or_default();
-    let status = node.status.unwrap_or_default();
-    let resources = description.resources.unwrap_or_default();
-    let manager_addr = node
-        .manager_status
-        .as_ref()
-        .and_then(|manager| manager.addr.clone());
-    let manager_status = node.manager_status.map(|manager| {
-        if manager.leader.unwrap_or(false) {
-            ManagerReachability::Leader
-        } else {
-            match manager.reachability {
-                Some(Reachability::REACHABLE) => ManagerReachability::Reachable,
-                Some(Reachability::UNREACHABLE) => ManagerReachability::Unreachable,
-                _ => ManagerReachability::Unknown,
-            }
-        }
-    });
-    Node {
-        id: node.id.unwrap_or_default(),
-        hostname: description.hostname.unwrap_or_default(),
-        role: match spec.role {
-            Some(R::MANAGER) => NodeRole::Manager,
-            _ => NodeRole::Worker,
-        },
-        availability: match spec.availability {
-            Some(A::PAUSE) => NodeAvailability::Pause,
-            Some(A::DRAIN) => NodeAvailability::Drain,
-            _ => NodeAvailability::Active,
-        },
-        state: match status.state {
-            Some(S::READY) => NodeState::Ready,
-            Some(S::DOWN) => NodeState::Down,
-            Some(S::DISCONNECTED) => NodeState::Disconnected,
-            _ => NodeState::Unknown,
-        },
-        manager_status,
-        manager_addr,
-        address: status.addr.unwrap_or_default(),
-        engine_version: description
-            .engine
-            .and_then(|engine| engine.engine_version)
-            .unwrap_or_default(),
-        // NanoCPUs: billionths of a CPU, as the engine reports them.
-        cpus: resources.nano_cpus.unwrap_or(0) as f64 / 1e9,
-        memory_bytes: resources
-            .memory_bytes
-            .and_then(|n| u64::try_from(n).ok())
-            .unwrap_or(0),
-        labels: labels(spec.labels),
-    }
-}
+api_names!(FileObjectKind {
+    Secret => "secret",
+    Config => "config",
+});
 
-pub(crate) fn convert_service(service: bollard::models::Service) -> Service {
-    let spec = service.spec.unwrap_or_default();
-    let mode = match spec.mode.unwrap_or_default() {
-        mode if mode.global.is_some() => ServiceMode::Global,
-        mode if mode.replicated_job.is_some() => ServiceMode::ReplicatedJob,
-        mode if mode.global_job.is_some() => ServiceMode::GlobalJob,
-        mode => ServiceMode::Replicated {
-            // The engine omits Replicas when it is the default of one.
-            replicas: mode
-                .replicated
-                .and_then(|replicated| replicated.replicas)
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(1),
-        },
-    };
-    Service {
-        id: service.id.unwrap_or_default(),
-        name: spec.name.unwrap_or_default(),
-        image: spec
-            .task_template
-            .and_then(|template| template.container_spec)
-            .and_then(|container| container.image)
-            .unwrap_or_default(),
-        mode,
-        labels: labels(spec.labels),
-    }
-}
-
-pub(crate) fn convert_task(task: bollard::models::Task) -> Task {
-    let status = task.status.unwrap_or_default();
-    let state = status
-        .state
-        .and_then(|state| TaskState::from_api(&state.to_string()))
-        .unwrap_or(TaskState::New);
-    let desired_state = task
-        .desired_state
-        .and_then(|state| TaskState::from_api(&state.to_string()))
-        .unwrap_or(TaskState::Running);
-    Task {
-        id: task.id.unwrap_or_default(),
-        service_id: task.service_id.unwrap_or_default(),
-        node_id: non_empty(task.node_id),
-        slot: task.slot.and_then(|n| u64::try_from(n).ok()),
-        image: task
-            .spec
-            .and_then(|spec| spec.container_spec)
-            .and_then(|container| container.image)
-            .unwrap_or_default(),
-        state,
-        desired_state,
-        message: status.message.unwrap_or_default(),
-        error: non_empty(status.err),
-    }
+/// A network's identity and where it lives.
+#[derive(Debug, Clone)]
+pub struct NetworkSummary {
+    pub id: String,
+    pub name: String,
+    pub driver: String,
+    pub scope: String,
+    pub labels: HashMap<String, String>,
 }
 
 #[cfg(test)]
@@ -357,7 +276,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn task_states_round_trip_through_the_api_names() {
+    fn enums_round_trip_through_the_api_names() {
         for state in [
             TaskState::New,
             TaskState::Running,
@@ -367,43 +286,10 @@ mod tests {
             assert_eq!(TaskState::from_api(state.as_str()), Some(state));
         }
         assert_eq!(TaskState::from_api("exploded"), None);
-    }
-
-    #[test]
-    fn a_replicated_service_without_replicas_has_one() {
-        let service = bollard::models::Service {
-            spec: Some(bollard::models::ServiceSpec {
-                name: Some("web".into()),
-                mode: Some(bollard::models::ServiceSpecMode {
-                    replicated: Some(Default::default()),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
+        assert_eq!(NodeAvailability::Drain.to_string(), "drain");
         assert_eq!(
-            convert_service(service).mode,
-            ServiceMode::Replicated { replicas: 1 }
+            ManagerReachability::from_api("leader"),
+            Some(ManagerReachability::Leader)
         );
-    }
-
-    #[test]
-    fn a_leader_reports_as_leader() {
-        let node = bollard::models::Node {
-            manager_status: Some(bollard::models::ManagerStatus {
-                leader: Some(true),
-                reachability: Some(bollard::models::Reachability::REACHABLE),
-                addr: None,
-            }),
-            spec: Some(bollard::models::NodeSpec {
-                role: Some(bollard::models::NodeSpecRoleEnum::MANAGER),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        let node = convert_node(node);
-        assert_eq!(node.role, NodeRole::Manager);
-        assert_eq!(node.manager_status, Some(ManagerReachability::Leader));
     }
 }

@@ -1,8 +1,8 @@
 use bollard::models::{SwarmInitRequest, SwarmJoinRequest};
 use bollard::query_parameters::{LeaveSwarmOptions, UpdateSwarmOptions};
 
-use crate::model::convert_swarm;
-use crate::{DockerClient, EngineError, Result, Swarm};
+use crate::retry::retry_on_stale_version;
+use crate::{DockerClient, Result, Swarm};
 
 /// `docker swarm init` parameters.
 #[derive(Debug, Clone)]
@@ -92,41 +92,29 @@ pub enum TokenKind {
 
 impl DockerClient {
     /// `docker swarm join-token --rotate worker|manager`: the old token stops admitting
-    /// nodes; nodes already in the swarm are unaffected. Retries once when the swarm spec
-    /// changed between our read and our write.
+    /// nodes; nodes already in the swarm are unaffected.
     pub async fn rotate_join_token(&self, kind: TokenKind) -> Result<JoinTokens> {
         let action = "rotate a join token";
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
+        retry_on_stale_version(|_| async {
             let swarm = self
                 .docker
                 .inspect_swarm()
                 .await
                 .map_err(self.api_error(action))?;
-            let version = swarm
-                .version
-                .as_ref()
-                .and_then(|version| version.index)
-                .unwrap_or(0);
+            let version = swarm.version.as_ref().and_then(|v| v.index).unwrap_or(0);
             let options = UpdateSwarmOptions {
                 version: i64::try_from(version).unwrap_or(i64::MAX),
                 rotate_worker_token: kind == TokenKind::Worker,
                 rotate_manager_token: kind == TokenKind::Manager,
                 rotate_manager_unlock_key: false,
             };
-            let spec = swarm.spec.unwrap_or_default();
-            match self.docker.update_swarm(spec, options).await {
-                Ok(()) => return self.join_tokens().await,
-                Err(err) => {
-                    let err = EngineError::from_bollard(action, &self.endpoint, err);
-                    if attempt == 1 && err.is_out_of_sequence() {
-                        continue;
-                    }
-                    return Err(err);
-                }
-            }
-        }
+            self.docker
+                .update_swarm(swarm.spec.unwrap_or_default(), options)
+                .await
+                .map_err(self.api_error(action))
+        })
+        .await?;
+        self.join_tokens().await
     }
 
     /// `docker swarm leave [--force]`. Leaving when not in a swarm is success, so a retried
@@ -138,11 +126,15 @@ impl DockerClient {
             .await
             .map_err(self.api_error("leave the swarm"))
         {
-            Err(EngineError::NotInSwarm { .. }) => Ok(()),
-            Err(EngineError::Api { message, .. }) if message.contains("not part of a swarm") => {
-                Ok(())
-            }
+            Err(err) if err.is_not_in_swarm() => Ok(()),
             other => other,
         }
+    }
+}
+
+fn convert_swarm(swarm: bollard::models::Swarm) -> Swarm {
+    Swarm {
+        id: swarm.id.unwrap_or_default(),
+        name: swarm.spec.and_then(|spec| spec.name).unwrap_or_default(),
     }
 }

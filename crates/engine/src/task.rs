@@ -1,15 +1,35 @@
+//! Tasks: `docker service ps`, for the whole swarm or one service.
+
 use std::collections::HashMap;
 
 use bollard::query_parameters::ListTasksOptions;
 
-use crate::model::convert_task;
-use crate::{DockerClient, Result, Task};
+use crate::{DockerClient, Result, Task, TaskState};
 
 impl DockerClient {
     /// Tasks the scheduler wants running (`docker service ps` without history). Tasks being
     /// shut down or replaced are history, not placement, so they are left out.
     pub async fn list_current_tasks(&self) -> Result<Vec<Task>> {
         let filters = HashMap::from([("desired-state".to_owned(), vec!["running".to_owned()])]);
+        self.tasks(filters, "list tasks").await
+    }
+
+    /// A service's tasks; `up_to_date` keeps only those made from its current spec (the
+    /// filter `docker stack deploy`'s progress display uses).
+    pub async fn service_tasks(&self, service_id: &str, up_to_date: bool) -> Result<Vec<Task>> {
+        let mut filters = HashMap::from([("service".to_owned(), vec![service_id.to_owned()])]);
+        if up_to_date {
+            filters.insert("_up-to-date".to_owned(), vec!["true".to_owned()]);
+        }
+        self.tasks(filters, &format!("list tasks of {service_id}"))
+            .await
+    }
+
+    async fn tasks(
+        &self,
+        filters: HashMap<String, Vec<String>>,
+        action: &str,
+    ) -> Result<Vec<Task>> {
         let options = ListTasksOptions {
             filters: Some(filters),
         };
@@ -17,7 +37,34 @@ impl DockerClient {
             .docker
             .list_tasks(Some(options))
             .await
-            .map_err(self.api_error("list tasks"))?;
+            .map_err(self.api_error(action))?;
         Ok(tasks.into_iter().map(convert_task).collect())
+    }
+}
+
+fn convert_task(task: bollard::models::Task) -> Task {
+    let status = task.status.unwrap_or_default();
+    let state = status
+        .state
+        .and_then(|state| TaskState::from_api(&state.to_string()))
+        .unwrap_or(TaskState::New);
+    let desired_state = task
+        .desired_state
+        .and_then(|state| TaskState::from_api(&state.to_string()))
+        .unwrap_or(TaskState::Running);
+    Task {
+        id: task.id.unwrap_or_default(),
+        service_id: task.service_id.unwrap_or_default(),
+        node_id: task.node_id.filter(|id| !id.is_empty()),
+        slot: task.slot.and_then(|n| u64::try_from(n).ok()),
+        image: task
+            .spec
+            .and_then(|spec| spec.container_spec)
+            .and_then(|container| container.image)
+            .unwrap_or_default(),
+        state,
+        desired_state,
+        message: status.message.unwrap_or_default(),
+        error: status.err.filter(|err| !err.is_empty()),
     }
 }

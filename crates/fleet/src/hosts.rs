@@ -1,10 +1,11 @@
 //! Registering Docker hosts and asking them how they are.
 
-use flotilla_engine::{ClientTls, DockerClient, Endpoint, EngineInfo, LocalSwarmState};
+use flotilla_engine::{DockerClient, Endpoint, EngineInfo, LocalSwarmState};
 use flotilla_store::{Host, NewHost, TlsMaterial};
 use futures::future::join_all;
 use serde::Serialize;
 
+use crate::engines::client_tls;
 use crate::{Fleet, FleetError, Result};
 
 /// What the registration form sends.
@@ -25,14 +26,6 @@ pub struct HostStatus {
     pub tls: bool,
     pub swarm_id: Option<String>,
     pub engine: Result<EngineInfo, String>,
-}
-
-pub(crate) fn client_tls(tls: &Option<TlsMaterial>) -> Option<ClientTls> {
-    tls.as_ref().map(|tls| ClientTls {
-        ca: tls.ca.clone(),
-        cert: tls.cert.clone(),
-        key: tls.key.clone(),
-    })
 }
 
 fn check_tls(url: &Endpoint, tls: &Option<TlsMaterial>) -> Result<()> {
@@ -63,11 +56,6 @@ impl Fleet {
     async fn probe(&self, endpoint: &Endpoint, tls: &Option<TlsMaterial>) -> Result<EngineInfo> {
         let client = DockerClient::connect_with(endpoint, client_tls(tls).as_ref()).await?;
         Ok(client.engine_info().await?)
-    }
-
-    pub(crate) async fn client(&self, host: &Host) -> Result<DockerClient> {
-        let endpoint: Endpoint = host.url.parse()?;
-        Ok(DockerClient::connect_with(&endpoint, client_tls(&host.tls).as_ref()).await?)
     }
 
     /// Registers a host after checking that a Docker engine answers at its URL. When none
@@ -141,6 +129,9 @@ impl Fleet {
                 Ok(client) => client.engine_info().await.map_err(FleetError::from),
                 Err(err) => Err(err),
             };
+            if matches!(&answer, Err(FleetError::Engine(err)) if err.is_unreachable()) {
+                self.engines.forget_client(&host.id);
+            }
             let swarm_id = match &answer {
                 Ok(info) => self.note_membership(&host, info).await?.0,
                 Err(_) => host.swarm_id.clone(),
@@ -169,6 +160,8 @@ impl Fleet {
                 )));
             }
         }
-        Ok(self.store.remove_host(&host.id).await?)
+        self.store.remove_host(&host.id).await?;
+        self.engines.forget_client(&host.id);
+        Ok(())
     }
 }

@@ -1,10 +1,14 @@
 //! Swarm operations as the console performs them: registered hosts, creating a swarm from
-//! them host by host, adopting an existing one, and managing its nodes. The UI's server
-//! functions and the `/api/v1` handlers both call this, so they behave alike.
+//! them host by host, adopting an existing one, managing its nodes, and deploying stacks.
+//! The UI's server functions and the `/api/v1` handlers both call this, so they behave
+//! alike; the engine's types they need are re-exported here, so nothing above the fleet
+//! talks to an engine directly.
 
+mod engines;
 mod error;
 mod hosts;
 mod nodes;
+mod overview;
 mod stacks;
 mod swarms;
 
@@ -13,25 +17,34 @@ use std::sync::Arc;
 use flotilla_store::Store;
 
 pub use error::FleetError;
+pub use flotilla_engine::{
+    EngineInfo, LocalSwarmState, ManagerReachability, Node, NodeAvailability, NodeRole, NodeState,
+    Service, ServiceMode, Task, TaskState, TokenKind,
+};
 pub use flotilla_stack::{
     ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
 };
 pub use hosts::{HostStatus, NewHostRequest};
 pub use nodes::{NodeAction, NodeEntry};
-pub use stacks::check_stack;
+pub use overview::SwarmState;
 pub use swarms::{JoinRole, SwarmSummary};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;
 
-/// The console's view of every host and swarm it manages.
+/// The console's view of every host and swarm it manages, with one kept engine client per
+/// host (see [`engines`]).
 #[derive(Debug, Clone)]
 pub struct Fleet {
     store: Arc<Store>,
+    engines: Arc<engines::Engines>,
 }
 
 impl Fleet {
     pub fn new(store: Arc<Store>) -> Self {
-        Self { store }
+        Self {
+            store,
+            engines: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Store {

@@ -56,7 +56,12 @@ impl Fleet {
     /// `docker node ls` for `swarm`, each node with its registered host.
     pub async fn nodes(&self, swarm_key: &str) -> Result<Vec<NodeEntry>> {
         let swarm = self.store.find_swarm(swarm_key).await?;
-        let nodes = self.manager(&swarm).await?.list_nodes().await?;
+        let nodes = self
+            .with_manager(
+                &swarm,
+                |client| async move { Ok(client.list_nodes().await?) },
+            )
+            .await?;
         let hosts = self.store.hosts().await?;
         Ok(nodes
             .into_iter()
@@ -123,7 +128,12 @@ impl Fleet {
             }
             NodeAction::RemoveLabel(key) => NodeChange::RemoveLabel(key.clone()),
         };
-        Ok(manager.update_node(&node.id, &change).await?)
+        let changed = manager.update_node(&node.id, &change).await;
+        if matches!(action, NodeAction::Demote) {
+            // The node may be the manager this console talks to: find the swarm's way in anew.
+            self.engines.forget_manager(&swarm.id);
+        }
+        Ok(changed?)
     }
 
     /// Takes a node out of the swarm the way an operator would: drain it, have its host
@@ -170,6 +180,7 @@ impl Fleet {
             self.wait_until_down(&manager, &node.id).await?;
             manager.remove_node(&node.id, false).await?;
         }
+        self.engines.forget_manager(&swarm.id);
         if let Some(host) = host {
             self.store.set_host_membership(&host.id, None, None).await?;
         }

@@ -3,13 +3,13 @@
 use std::net::IpAddr;
 
 use flotilla_engine::{
-    DockerClient, EngineInfo, JoinTokens, LocalSwarmState, NodeRole, SwarmInit, SwarmJoin,
+    DockerClient, JoinTokens, LocalSwarmState, ManagerReachability, NodeRole, SwarmInit, SwarmJoin,
     TokenKind,
 };
 use flotilla_store::{Host, NewHost, SwarmRecord, TlsMaterial};
 use serde::{Deserialize, Serialize};
 
-use crate::hosts::client_tls;
+use crate::engines::client_tls;
 use crate::{Fleet, FleetError, Result};
 
 /// The port swarm managers listen on for cluster traffic, as `docker swarm init` uses.
@@ -77,49 +77,16 @@ impl Fleet {
         Ok(self.store.find_swarm(key).await?)
     }
 
-    /// A manager of `swarm` that answers: the registered hosts last seen in it are asked in
-    /// turn, so losing one manager does not lose the console its way in.
-    pub async fn manager(&self, swarm: &SwarmRecord) -> Result<DockerClient> {
-        Ok(self.manager_with_info(swarm).await?.0)
-    }
-
-    /// [`manager`](Self::manager), with what that engine said about itself.
-    async fn manager_with_info(&self, swarm: &SwarmRecord) -> Result<(DockerClient, EngineInfo)> {
-        let hosts = self.store.swarm_hosts(&swarm.id).await?;
-        let mut last_error = None;
-        for host in &hosts {
-            let answer = async {
-                let client = self.client(host).await?;
-                let info = client.engine_info().await?;
-                Ok::<_, FleetError>((client, info))
-            }
-            .await;
-            match answer {
-                Ok((client, info))
-                    if info.is_manager && info.cluster_id.as_deref() == Some(&swarm.id) =>
-                {
-                    return Ok((client, info))
-                }
-                Ok(_) => {}
-                Err(err) => last_error = Some(err),
-            }
-        }
-        Err(match last_error {
-            Some(err) => err,
-            None => FleetError::Conflict(format!(
-                "no registered host is a reachable manager of swarm {}",
-                swarm.name
-            )),
-        })
-    }
-
     /// Summaries of every managed swarm, each asked through one of its managers.
     pub async fn swarm_summaries(&self) -> Result<Vec<SwarmSummary>> {
         let swarms = self.store.swarms().await?;
         let summaries = futures::future::join_all(swarms.into_iter().map(|swarm| async move {
-            let nodes =
-                async { Ok::<_, FleetError>(self.manager(&swarm).await?.list_nodes().await?) }
-                    .await;
+            let nodes = self
+                .with_manager(
+                    &swarm,
+                    |client| async move { Ok(client.list_nodes().await?) },
+                )
+                .await;
             let (managers, workers, error) = match nodes {
                 Ok(nodes) => {
                     let managers = nodes.iter().filter(|n| n.role == NodeRole::Manager).count();
@@ -200,10 +167,11 @@ impl Fleet {
         let host = self.store.find_host(host_key).await?;
         let client = self.client(&host).await?;
         let info = client.engine_info().await?;
-        let (manager, manager_info) = self.manager_with_info(&swarm).await?;
+        let manager = self.manager(&swarm).await?;
+        let nodes = manager.list_nodes().await?;
         if info.swarm_state != LocalSwarmState::Inactive {
             let member = match &info.node_id {
-                Some(node_id) => manager.list_nodes().await?.iter().any(|n| &n.id == node_id),
+                Some(node_id) => nodes.iter().any(|n| &n.id == node_id),
                 None => false,
             };
             if member {
@@ -221,11 +189,23 @@ impl Fleet {
             worker,
             manager: manager_token,
         } = manager.join_tokens().await?;
-        let manager_addr = manager
-            .inspect_node(manager_info.node_id.as_deref().unwrap_or_default())
-            .await?
-            .manager_addr
-            .ok_or_else(|| FleetError::Conflict("the manager reports no cluster address".into()))?;
+        // The leader's cluster address, else any reachable manager's: what the CLI dials.
+        let manager_addr = nodes
+            .iter()
+            .filter(|n| {
+                matches!(
+                    n.manager_status,
+                    Some(ManagerReachability::Leader | ManagerReachability::Reachable)
+                )
+            })
+            .min_by_key(|n| n.manager_status != Some(ManagerReachability::Leader))
+            .and_then(|n| n.manager_addr.clone())
+            .ok_or_else(|| {
+                FleetError::Conflict(format!(
+                    "no manager of swarm {} reports a cluster address",
+                    swarm.name
+                ))
+            })?;
         client
             .join_swarm(&SwarmJoin {
                 manager_addr,
@@ -328,12 +308,19 @@ impl Fleet {
 
     pub async fn join_tokens(&self, swarm_key: &str) -> Result<JoinTokens> {
         let swarm = self.store.find_swarm(swarm_key).await?;
-        Ok(self.manager(&swarm).await?.join_tokens().await?)
+        self.with_manager(
+            &swarm,
+            |client| async move { Ok(client.join_tokens().await?) },
+        )
+        .await
     }
 
     pub async fn rotate_join_token(&self, swarm_key: &str, kind: TokenKind) -> Result<JoinTokens> {
         let swarm = self.store.find_swarm(swarm_key).await?;
-        Ok(self.manager(&swarm).await?.rotate_join_token(kind).await?)
+        self.with_manager(&swarm, |client| async move {
+            Ok(client.rotate_join_token(kind).await?)
+        })
+        .await
     }
 
     /// Ends a swarm: every registered host leaves (workers first, managers last, forced as
@@ -359,6 +346,7 @@ impl Fleet {
             client.leave_swarm(*is_manager).await?;
             self.store.set_host_membership(&host.id, None, None).await?;
         }
+        self.engines.forget_manager(&swarm.id);
         Ok(self.store.remove_swarm(&swarm.id).await?)
     }
 }

@@ -584,10 +584,12 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
         .deploy_stack("life", "vault", &vault("two"), "alice")
         .await
     {
-        Err(flotilla_fleet::FleetError::Conflict(message)) => {
+        Err(flotilla_fleet::FleetError::PlanProblems(problems)) => {
             assert!(
-                message.contains("secret `vault_key` has new content"),
-                "{message}"
+                problems
+                    .iter()
+                    .any(|p| p.contains("secret `vault_key` has new content")),
+                "{problems:?}"
             )
         }
         other => panic!("new secret content must be refused, got {other:?}"),

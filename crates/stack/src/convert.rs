@@ -9,11 +9,9 @@ use flotilla_compose::model::FileObject;
 use flotilla_compose::{file_key, Compose, Files};
 use serde_json::{json, Map, Value};
 
+use crate::engine_json::{put, stack_labels, string_map};
 use crate::scoped;
 use crate::service::service_spec;
-
-pub const LABEL_NAMESPACE: &str = "com.docker.stack.namespace";
-pub const LABEL_IMAGE: &str = "com.docker.stack.image";
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StackObjects {
@@ -31,40 +29,6 @@ pub struct StackObjects {
     pub services: BTreeMap<String, Value>,
     /// Named volumes the services mount, made by each node's engine on first use.
     pub volumes: BTreeSet<String>,
-}
-
-/// Labels plus the stack's namespace label.
-pub(crate) fn stack_labels(stack: &str, labels: &BTreeMap<String, String>) -> Value {
-    let mut map: Map<String, Value> = labels
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    map.insert(LABEL_NAMESPACE.to_owned(), Value::String(stack.to_owned()));
-    Value::Object(map)
-}
-
-pub(crate) fn string_map(map: &BTreeMap<String, String>) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    )
-}
-
-/// Inserts `value` unless it is empty (`""`, `false`, `0`, `[]`, `{}`, null), as Go's
-/// `omitempty` leaves such fields out of the CLI's requests.
-pub(crate) fn put(object: &mut Map<String, Value>, key: &str, value: Value) {
-    let empty = match &value {
-        Value::Null => true,
-        Value::Bool(b) => !b,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(s) => s.is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-    };
-    if !empty {
-        object.insert(key.to_owned(), value);
-    }
 }
 
 /// Converts a parsed compose file for stack `stack`. `files` holds the attached content of

@@ -106,38 +106,3 @@ pub struct StackNetwork {
     pub driver: String,
     pub scope: String,
 }
-
-/// One task of a service's current spec: where it landed and how it is doing.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct TaskLine {
-    pub slot: Option<u64>,
-    /// The node's hostname (its ID when the node is gone).
-    pub node: String,
-    pub state: String,
-    pub desired_state: String,
-    pub error: String,
-}
-
-/// How far one service is on its way to the spec just deployed.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct ServiceProgress {
-    pub service: String,
-    /// A global service (or job) runs one task on every eligible node.
-    pub global: bool,
-    /// Replicas (or completions) asked for; for a global service, as the CLI counts it, the
-    /// nodes up that were given a task of the current spec.
-    pub desired: u64,
-    /// Tasks of the current spec running (for a replicated job: completed).
-    pub running: u64,
-    /// Errors of the current spec's failed tasks.
-    pub errors: Vec<String>,
-    /// The current spec's tasks, by slot.
-    pub tasks: Vec<TaskLine>,
-}
-
-impl ServiceProgress {
-    pub fn converged(&self) -> bool {
-        // No global task yet means the orchestrator has not placed them, not that none are due.
-        self.running == self.desired && !(self.global && self.desired == 0)
-    }
-}

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::StackObjects;
+use crate::{ModeKind, StackObjects};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -199,13 +199,6 @@ fn predefined_network(name: &str) -> bool {
     matches!(name, "host" | "bridge" | "none") || name.starts_with("container:")
 }
 
-/// The kind of service mode (`Replicated`, `Global`, `ReplicatedJob`, `GlobalJob`).
-fn mode_kind(spec: &Value) -> Option<String> {
-    spec.get("Mode")
-        .and_then(Value::as_object)
-        .and_then(|mode| mode.keys().next().cloned())
-}
-
 fn planned(kind: &str, name: &str, change: Change, fields: Vec<FieldChange>) -> PlannedObject {
     PlannedObject {
         kind: kind.to_owned(),
@@ -274,11 +267,13 @@ pub fn plan(objects: &StackObjects, current: &Current, prune: bool) -> Plan {
         plan.objects.push(match current.services.get(name) {
             None => planned("service", name, Change::Create, Vec::new()),
             Some(now) => {
-                if mode_kind(now) != mode_kind(spec) {
+                let (was, wanted) = (ModeKind::of(now), ModeKind::of(spec));
+                if was != wanted {
+                    let name_of = |mode: Option<ModeKind>| mode.map_or("", ModeKind::as_str);
                     plan.problems.push(format!(
                         "service `{name}` cannot change its mode from {} to {}: remove the service first",
-                        mode_kind(now).unwrap_or_default(),
-                        mode_kind(spec).unwrap_or_default()
+                        name_of(was),
+                        name_of(wanted)
                     ));
                 }
                 let fields = diff_specs(now, spec);

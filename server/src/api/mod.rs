@@ -1,18 +1,20 @@
-//! `/api/v1`: JSON endpoints for automation, authenticated by the guard like the UI (a
-//! session, or `Authorization: Bearer` with a token from `flotilla token create`), and
-//! calling the same fleet operations the pages do.
+//! `/api/v1`: JSON endpoints for automation, authenticated and authorised by the guard like
+//! the UI (a session, or `Authorization: Bearer` with a token from `flotilla token create`,
+//! held to the access table), and calling the same fleet operations the pages do.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::auth::ssr::Principal;
+use app::error::{AppError, ErrorCode, FieldAt};
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Json, Router};
-use flotilla_fleet::{Fleet, FleetError, NodeEntry, SwarmSummary};
-use flotilla_store::{NewAuditEvent, Role, Store, TlsMaterial};
+use flotilla_fleet::{Fleet, NodeEntry, SwarmSummary};
+use flotilla_store::{NewAuditEvent, Store, TlsMaterial};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -24,87 +26,116 @@ struct Api {
     store: Arc<Store>,
 }
 
+/// Where these routes are mounted.
+pub const PREFIX: &str = "/api/v1";
+
+/// Every route with its method: the router is built from this list, and a test holds it
+/// against the access table.
+fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
+    let mut all = vec![
+        (Method::GET, "/swarms", get(list_swarms)),
+        (Method::POST, "/swarms", post(adopt_swarm)),
+        (Method::GET, "/swarms/{swarm}/nodes", get(list_nodes)),
+    ];
+    all.extend(stacks::endpoints());
+    all
+}
+
+/// `(method, full path)` of every route, as the access table names them.
+#[cfg(test)]
+pub fn declared() -> Vec<(Method, String)> {
+    endpoints()
+        .into_iter()
+        .map(|(method, path, _)| (method, format!("{PREFIX}{path}")))
+        .collect()
+}
+
 pub fn routes<S: Clone + Send + Sync + 'static>(fleet: Arc<Fleet>, store: Arc<Store>) -> Router<S> {
-    Router::new()
-        .route("/swarms", get(list_swarms).post(adopt_swarm))
-        .route("/swarms/{swarm}/nodes", get(list_nodes))
-        .merge(stacks::routes())
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    endpoints()
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, handler)| {
+            router.route(path, handler)
         })
+        .fallback(|| async { ApiError(AppError::new(ErrorCode::NotFound, "no such endpoint")) })
         .with_state(Api { fleet, store })
 }
 
-/// `{"error": {"code", "message", "details"}}` with the status the code stands for.
+/// `{"error": {"code", "message", "field", "details"}}` with the status the code stands for.
+/// `details` repeats `field` in the shape the API has documented since its first version:
+/// `{"field"}`, or `{"line", "column", "path", "field"}` for a place in a compose file.
 #[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    details: serde_json::Value,
-}
+pub struct ApiError(pub AppError);
 
-impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            details: json!({}),
-        }
-    }
-}
-
-impl From<FleetError> for ApiError {
-    fn from(err: FleetError) -> Self {
-        let details = match (&err, err.field()) {
-            (FleetError::Compose(compose), _) => json!({
-                "line": compose.at.line,
-                "column": compose.at.column,
-                "path": compose.path,
-                "field": compose.path,
-            }),
-            (_, Some(field)) => json!({ "field": field }),
-            _ => json!({}),
-        };
-        Self {
-            status: StatusCode::from_u16(err.status()).unwrap_or(StatusCode::BAD_GATEWAY),
-            code: err.code(),
-            message: err.to_string(),
-            details,
-        }
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(err: E) -> Self {
+        Self(err.into())
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let AppError {
+            code,
+            message,
+            field,
+        } = self.0;
+        let details = match &field {
+            Some(FieldAt {
+                path,
+                line: Some(line),
+                column,
+            }) => json!({ "line": line, "column": column, "path": path, "field": path }),
+            Some(field) => json!({ "field": field.path }),
+            None => json!({}),
+        };
         let body = json!({
-            "error": { "code": self.code, "message": self.message, "details": self.details }
+            "error": { "code": code, "message": message, "field": field, "details": details }
         });
-        (self.status, Json(body)).into_response()
+        let status =
+            StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(body)).into_response()
     }
 }
 
-pub(crate) fn require(principal: &Principal, needed: Role) -> Result<(), ApiError> {
-    if principal.role.allows(needed) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "{} is a {}; this needs {needed}",
-                principal.name, principal.role
-            ),
-        ))
-    }
+/// A body that is not the JSON a route takes: 422 naming what is wrong, or 413 when too big.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|rejection| {
+        let code = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ErrorCode::PayloadTooLarge
+        } else {
+            ErrorCode::Invalid
+        };
+        ApiError(AppError::new(code, rejection.body_text()))
+    })
 }
 
-async fn list_swarms(
-    Extension(principal): Extension<Principal>,
-    State(api): State<Api>,
-) -> Result<Json<Vec<SwarmSummary>>, ApiError> {
-    require(&principal, Role::Viewer)?;
+/// Runs `run` with its audit row written first and its outcome after.
+async fn audited<T, E>(
+    api: &Api,
+    principal: &Principal,
+    client: SocketAddr,
+    (action, target): (&str, String),
+    request: serde_json::Value,
+    run: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, ApiError>
+where
+    E: std::fmt::Display + Into<AppError>,
+{
+    let event = NewAuditEvent {
+        actor: principal.name.clone(),
+        client_addr: client.ip().to_string(),
+        action: action.to_owned(),
+        target,
+        request: request.to_string(),
+    };
+    api.store
+        .audited(&event, run)
+        .await
+        .map_err(|err| ApiError(AppError::internal(format!("audit log: {err}"))))?
+        .map_err(ApiError::from)
+}
+
+async fn list_swarms(State(api): State<Api>) -> Result<Json<Vec<SwarmSummary>>, ApiError> {
     Ok(Json(api.fleet.swarm_summaries().await?))
 }
 
@@ -137,40 +168,22 @@ async fn adopt_swarm(
     State(api): State<Api>,
     body: Result<Json<AdoptRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Adopted>), ApiError> {
-    require(&principal, Role::Admin)?;
-    let Json(request) = body.map_err(|rejection| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            rejection.body_text(),
-        )
-    })?;
-    let event = NewAuditEvent {
-        actor: principal.name.clone(),
-        client_addr: client.ip().to_string(),
-        action: "swarm.adopt".into(),
-        target: request.name.clone(),
-        request: json!({ "manager": request.manager, "tls": request.tls.is_some() }).to_string(),
-    };
+    let request = json_body(body)?;
+    let audit = json!({ "manager": request.manager, "tls": request.tls.is_some() });
     let tls = request.tls.map(|tls| TlsMaterial {
         ca: tls.ca,
         cert: tls.cert,
         key: tls.key,
     });
-    let swarm = api
-        .store
-        .audited(
-            &event,
-            api.fleet.adopt_swarm(&request.name, &request.manager, tls),
-        )
-        .await
-        .map_err(|err| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                err.to_string(),
-            )
-        })??;
+    let swarm = audited(
+        &api,
+        &principal,
+        client,
+        ("swarm.adopt", request.name.clone()),
+        audit,
+        api.fleet.adopt_swarm(&request.name, &request.manager, tls),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(Adopted {
@@ -181,10 +194,8 @@ async fn adopt_swarm(
 }
 
 async fn list_nodes(
-    Extension(principal): Extension<Principal>,
     State(api): State<Api>,
     Path(swarm): Path<String>,
 ) -> Result<Json<Vec<NodeEntry>>, ApiError> {
-    require(&principal, Role::Viewer)?;
     Ok(Json(api.fleet.nodes(&swarm).await?))
 }

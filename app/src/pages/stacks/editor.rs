@@ -1,13 +1,77 @@
-//! The stack editor: the compose text checked as it is typed by the same parser the server
-//! uses (compiled to WASM, so no round trip), variables, attached files, then a plan of
-//! what would change, then the deploy and its progress until the stack converges.
+//! The stack editor: the compose text checked as it is typed by the same check the server
+//! runs (compiled to WASM, so no round trip), variables, attached files, then a plan of what
+//! would change, then the deploy and its progress until the stack converges.
 
 use std::collections::BTreeMap;
 
 use flotilla_stack::{Change, PlannedObject, StackInput, StackPlan};
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use leptos_router::hooks::use_params_map;
 
-use super::stacks::{deploy_stack, plan_stack, ProgressTable};
+use super::progress::ProgressTable;
+use crate::components::ErrorNotice;
+use crate::error::{AppError, ErrorCode};
+
+/// What a deploy keeps in the audit log: sizes and names, never variable values or files.
+#[cfg(feature = "ssr")]
+pub fn audit_request(input: &StackInput) -> serde_json::Value {
+    serde_json::json!({
+        "compose_bytes": input.compose.len(),
+        "env": input.env.keys().collect::<Vec<_>>(),
+        "files": input.files.keys().collect::<Vec<_>>(),
+        "prune": input.prune,
+    })
+}
+
+#[server(endpoint = "stacks/plan", input = Json)]
+pub async fn plan_stack(
+    swarm: String,
+    stack: String,
+    input: StackInput,
+) -> Result<StackPlan, AppError> {
+    let caller = crate::auth::ssr::authorize::<PlanStack>().await?;
+    Ok(caller.fleet.plan_stack(&swarm, &stack, &input).await?)
+}
+
+#[server(endpoint = "stacks/deploy", input = Json)]
+pub async fn deploy_stack(
+    swarm: String,
+    stack: String,
+    input: StackInput,
+) -> Result<StackPlan, AppError> {
+    let caller = crate::auth::ssr::authorize::<DeployStack>().await?;
+    caller
+        .audited(
+            "stack.deploy",
+            &format!("{swarm}/{stack}"),
+            audit_request(&input),
+            caller
+                .fleet
+                .deploy_stack(&swarm, &stack, &input, &caller.principal.name),
+        )
+        .await
+}
+
+/// A version's whole input (variables and files included) for the editor — the newest when
+/// `version` is none; operators only, since it holds variable values.
+#[server(endpoint = "stacks/source")]
+pub async fn stack_source(
+    swarm: String,
+    stack: String,
+    version: Option<i64>,
+) -> Result<StackInput, AppError> {
+    let caller = crate::auth::ssr::authorize::<StackSource>().await?;
+    Ok(match version {
+        Some(version) => {
+            caller
+                .fleet
+                .stack_version_input(&swarm, &stack, version)
+                .await?
+        }
+        None => caller.fleet.latest_stack_input(&swarm, &stack).await?,
+    })
+}
 
 /// What the browser can say about the text before asking the server.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,33 +84,14 @@ enum Check {
 }
 
 fn check(stack: &str, compose: &str, env: &str, files: &flotilla_compose::Files) -> Check {
-    if let Err(message) = flotilla_stack::check_stack_name(stack) {
-        return Check::Invalid(format!("stack name: {message}"));
-    }
     let env = match flotilla_compose::parse_dotenv(env) {
         Ok(env) => env,
         Err(err) => return Check::Invalid(format!("variables, {err}")),
     };
-    let dotenv = files
-        .get(".env")
-        .map(|bytes| String::from_utf8_lossy(bytes).into_owned());
-    let variables = match flotilla_compose::Variables::new(&env, dotenv.as_deref()) {
-        Ok(variables) => variables,
-        Err(err) => return Check::Invalid(format!(".env, {err}")),
-    };
-    match flotilla_compose::parse(compose, &variables, files) {
-        Ok(parsed) => Check::Valid {
-            services: parsed.services.len(),
-            warnings: parsed
-                .sorted_warnings()
-                .iter()
-                .map(|w| {
-                    format!(
-                        "line {}, column {}: {}: {}",
-                        w.at.line, w.at.column, w.path, w.message
-                    )
-                })
-                .collect(),
+    match flotilla_stack::check(stack, compose, &env, files) {
+        Ok(checked) => Check::Valid {
+            services: checked.objects.services.len(),
+            warnings: checked.warnings,
         },
         Err(err) => Check::Invalid(err.to_string()),
     }
@@ -54,6 +99,55 @@ fn check(stack: &str, compose: &str, env: &str, files: &flotilla_compose::Files)
 
 fn env_text(env: &BTreeMap<String, String>) -> String {
     env.iter().map(|(k, v)| format!("{k}={v}\n")).collect()
+}
+
+#[component]
+pub fn NewStackPage() -> impl IntoView {
+    let params = use_params_map();
+    let swarm = move || params.read().get("swarm").unwrap_or_default();
+    view! {
+        {move || {
+            let swarm = swarm();
+            let back = format!("/swarms/{swarm}");
+            view! {
+                <h1>"Deploy a stack to "<a href=back>{swarm.clone()}</a></h1>
+                <StackEditor swarm stack=None initial=None/>
+            }
+        }}
+    }
+}
+
+/// The editor on a stack's page, filled with the newest version (variables and files
+/// included) when asked for.
+#[component]
+pub fn EditPanel(swarm: String, stack: String) -> impl IntoView {
+    let source = ServerAction::<StackSource>::new();
+    let open = {
+        let (swarm, stack) = (swarm.clone(), stack.clone());
+        move |_| {
+            source.dispatch(StackSource {
+                swarm: swarm.clone(),
+                stack: stack.clone(),
+                version: None,
+            });
+        }
+    };
+    view! {
+        <h2>"Change"</h2>
+        <p class="actions"><button class="secondary" id="edit-stack" on:click=open
+            disabled=move || source.pending().get()>"Edit and redeploy"</button></p>
+        {move || source.value().get().map(|loaded| match loaded {
+            Ok(initial) => view! {
+                <StackEditor swarm=swarm.clone() stack=Some(stack.clone()) initial=Some(initial)/>
+            }.into_any(),
+            // A stack the CLI deployed has no recorded version: start from an empty editor.
+            Err(error) if error.code == ErrorCode::NoVersion => view! {
+                <p class="notice">{format!("{} Paste its compose file to deploy it from here.", error.message)}</p>
+                <StackEditor swarm=swarm.clone() stack=Some(stack.clone()) initial=None/>
+            }.into_any(),
+            Err(error) => view! { <ErrorNotice error id="edit-error"/> }.into_any(),
+        })}
+    }
 }
 
 #[component]
@@ -71,15 +165,14 @@ pub fn StackEditor(
     let files = RwSignal::new(initial.files.clone());
     let file_dir = RwSignal::new(String::new());
     let prune = RwSignal::new(initial.prune);
-    let plan = RwSignal::new(None::<Result<StackPlan, String>>);
-    let deployed = RwSignal::new(None::<Result<StackPlan, String>>);
-    let busy = RwSignal::new(false);
-    let progress_changes = RwSignal::new(0u32);
+    let plan = ServerAction::<PlanStack>::new();
+    let deploy = ServerAction::<DeployStack>::new();
 
     let checked = Memo::new(move |_| {
         files.with(|files| check(&name.get(), &compose.get(), &env.get(), files))
     });
-    // Any edit makes the last plan stale: it must be made again before deploying.
+    // Every edit counts; a plan belongs to the count it was asked at, so a plan of text that
+    // has changed since is never shown nor deployed.
     let edits = RwSignal::new(0u64);
     Effect::new(move |_| {
         name.track();
@@ -88,59 +181,54 @@ pub fn StackEditor(
         files.track();
         prune.track();
         edits.update(|n| *n += 1);
-        plan.set(None);
     });
-    let input_json = move || {
-        let input = StackInput {
-            compose: compose.get_untracked(),
-            env: flotilla_compose::parse_dotenv(&env.get_untracked()).unwrap_or_default(),
-            files: files.get_untracked(),
-            prune: prune.get_untracked(),
-        };
-        serde_json::to_string(&input).unwrap_or_default()
+    let planned_at = RwSignal::new(None::<u64>);
+    let current_plan = move || {
+        (planned_at.get() == Some(edits.get()) && !plan.pending().get())
+            .then(|| plan.value().get())
+            .flatten()
+    };
+    let input = move || StackInput {
+        compose: compose.get_untracked(),
+        env: flotilla_compose::parse_dotenv(&env.get_untracked()).unwrap_or_default(),
+        files: files.get_untracked(),
+        prune: prune.get_untracked(),
     };
     let make_plan = {
         let swarm = swarm.clone();
         move |_| {
-            let (swarm, stack, input) = (swarm.clone(), name.get_untracked(), input_json());
-            let asked = edits.get_untracked();
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let result = plan_stack(swarm, stack, input)
-                    .await
-                    .map_err(|e| e.to_string());
-                // A plan for text that has changed since is not the plan of this text.
-                if edits.get_untracked() == asked {
-                    plan.set(Some(result));
-                }
-                busy.set(false);
+            planned_at.set(Some(edits.get_untracked()));
+            plan.dispatch(PlanStack {
+                swarm: swarm.clone(),
+                stack: name.get_untracked(),
+                input: input(),
             });
         }
     };
-    let deploy = {
+    let start_deploy = {
         let swarm = swarm.clone();
         move |_| {
-            let (swarm, stack, input) = (swarm.clone(), name.get_untracked(), input_json());
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                let result = deploy_stack(swarm, stack, input)
-                    .await
-                    .map_err(|e| e.to_string());
-                // What was planned is done: the next deploy needs a new plan.
-                plan.set(None);
-                deployed.set(Some(result));
-                progress_changes.update(|n| *n += 1);
-                busy.set(false);
+            // What was planned is being done: the next deploy needs a new plan.
+            planned_at.set(None);
+            deploy.dispatch(DeployStack {
+                swarm: swarm.clone(),
+                stack: name.get_untracked(),
+                input: input(),
             });
         }
     };
+    let busy = move || plan.pending().get() || deploy.pending().get();
+    let valid = move || matches!(checked.get(), Check::Valid { .. });
     let can_deploy = move || {
-        !busy.get()
-            && matches!(checked.get(), Check::Valid { .. })
-            && plan
-                .get()
-                .is_some_and(|p| p.is_ok_and(|p| p.plan.problems.is_empty()))
+        !busy()
+            && valid()
+            && current_plan().is_some_and(|p| p.is_ok_and(|p| p.plan.problems.is_empty()))
     };
+    let progress_changes = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        deploy.version().track();
+        progress_changes.update(|n| *n += 1);
+    });
 
     view! {
         <section class="stack-editor" id="stack-editor">
@@ -194,15 +282,14 @@ pub fn StackEditor(
                 "Prune: remove the stack's services that are no longer in the file"
             </label>
             <p class="actions">
-                <button id="plan" on:click=make_plan
-                    disabled=move || busy.get() || !matches!(checked.get(), Check::Valid { .. })>"Plan"</button>
-                <button id="deploy" on:click=deploy disabled=move || !can_deploy()>"Deploy"</button>
+                <button id="plan" on:click=make_plan disabled=move || busy() || !valid()>"Plan"</button>
+                <button id="deploy" on:click=start_deploy disabled=move || !can_deploy()>"Deploy"</button>
             </p>
-            {move || plan.get().map(|result| match result {
+            {move || current_plan().map(|result| match result {
                 Ok(plan) => view! { <PlanView plan/> }.into_any(),
-                Err(err) => view! { <p class="notice error" id="plan-error">{err}</p> }.into_any(),
+                Err(error) => view! { <ErrorNotice error id="plan-error"/> }.into_any(),
             })}
-            {move || deployed.get().map(|result| match result {
+            {move || deploy.value().get().map(|result| match result {
                 Ok(done) => {
                     let stack = name.get_untracked();
                     let href = format!("/swarms/{}/stacks/{stack}", swarm.clone());
@@ -214,7 +301,7 @@ pub fn StackEditor(
                         <ProgressTable swarm=swarm.clone() stack changes=progress_changes/>
                     }.into_any()
                 }
-                Err(err) => view! { <p class="notice error" id="deploy-error">{err}</p> }.into_any(),
+                Err(error) => view! { <ErrorNotice error id="deploy-error"/> }.into_any(),
             })}
         </section>
     }
@@ -240,10 +327,9 @@ fn PlanView(plan: StackPlan) -> impl IntoView {
             <ul class="warnings">
                 {plan.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}
             </ul>
-            <table>
-                <thead><tr><th>"Change"</th><th>"Kind"</th><th>"Name"</th><th>"Fields"</th></tr></thead>
-                <tbody>{plan.plan.objects.into_iter().map(plan_row).collect_view()}</tbody>
-            </table>
+            <crate::components::DataTable headers=&["Change", "Kind", "Name", "Fields"]>
+                {plan.plan.objects.into_iter().map(plan_row).collect_view()}
+            </crate::components::DataTable>
         </div>
     }
 }

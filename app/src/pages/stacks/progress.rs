@@ -1,0 +1,90 @@
+//! Each service of a stack against its current spec: running of desired, errors of failed
+//! tasks, and where each task landed. Refreshed every second while shown.
+
+use flotilla_stack::ServiceProgress;
+use leptos::prelude::*;
+
+use crate::components::{DataTable, Loading};
+use crate::error::AppError;
+
+#[server(endpoint = "stacks/progress")]
+pub async fn stack_progress(
+    swarm: String,
+    stack: String,
+) -> Result<Vec<ServiceProgress>, AppError> {
+    let caller = crate::auth::ssr::authorize::<StackProgress>().await?;
+    Ok(caller.fleet.stack_progress(&swarm, &stack).await?)
+}
+
+/// How often the table asks again while it is on screen.
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[component]
+pub fn ProgressTable(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoView {
+    let ticks = RwSignal::new(0u64);
+    #[cfg(feature = "hydrate")]
+    {
+        let handle = set_interval_with_handle(move || ticks.update(|n| *n += 1), REFRESH);
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = REFRESH;
+    let progress = Resource::new(
+        move || (changes.get(), ticks.get()),
+        move |_| stack_progress(swarm.clone(), stack.clone()),
+    );
+    view! {
+        <h2>"Services"</h2>
+        <Loading>
+            {move || Suspend::new(async move {
+                let services = progress.await?;
+                Ok::<_, AppError>(view! { <ProgressRows services/> })
+            })}
+        </Loading>
+    }
+}
+
+#[component]
+fn ProgressRows(services: Vec<ServiceProgress>) -> impl IntoView {
+    let converged = !services.is_empty() && services.iter().all(ServiceProgress::converged);
+    view! {
+        <div class="progress" data-converged=converged.to_string() id="progress">
+            <DataTable headers=&["Service", "Running", "Desired", "Errors", "Tasks"]>
+                {services.into_iter().map(|s| {
+                    let desired = if s.global {
+                        format!("{} (global)", s.desired)
+                    } else {
+                        s.desired.to_string()
+                    };
+                    view! {
+                        <tr class="progress-row" data-service=s.service.clone()
+                            data-running=s.running.to_string() data-desired=s.desired.to_string()
+                            data-converged=s.converged().to_string()>
+                            <td>{s.service.clone()}</td>
+                            <td>{s.running}</td>
+                            <td>{desired}</td>
+                            <td class="task-error">{s.errors.join("; ")}</td>
+                            <td>
+                                <ul class="task-lines">
+                                    {s.tasks.iter().map(|t| {
+                                        let slot = t.slot.map_or(String::new(), |n| format!("{n} "));
+                                        let error = (!t.error.is_empty()).then(|| format!(" ({})", t.error));
+                                        view! {
+                                            <li class="task" data-node=t.node.clone() data-state=t.state.clone()>
+                                                {format!("{slot}on {}: {}", t.node, t.state)}{error}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </DataTable>
+        </div>
+    }
+}

@@ -1,0 +1,173 @@
+//! What runs of a stack: the stacks on a swarm, each service's progress towards its current
+//! spec, the stack's networks, and removal as `docker stack rm` does it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
+
+use flotilla_engine::{DockerClient, FileObjectKind, NodeState, Task};
+use flotilla_stack::{ServiceProgress, StackNetwork, StackSummary, TaskReport, LABEL_NAMESPACE};
+use futures::future::try_join_all;
+use serde_json::Value;
+
+use super::label;
+use crate::{Fleet, FleetError, Result};
+
+/// How long a removed service's tasks get to let go of the stack's networks.
+const NETWORK_RELEASE: Duration = Duration::from_secs(60);
+
+fn task_report(task: &Task, hostnames: &HashMap<String, String>) -> TaskReport {
+    let node_id = task.node_id.clone().unwrap_or_default();
+    TaskReport {
+        slot: task.slot,
+        node: hostnames
+            .get(&node_id)
+            .cloned()
+            .unwrap_or_else(|| node_id.clone()),
+        node_id,
+        state: task.state.as_str().to_owned(),
+        desired_state: task.desired_state.as_str().to_owned(),
+        error: task.error.clone().unwrap_or_default(),
+        message: task.message.clone(),
+    }
+}
+
+impl Fleet {
+    /// Stacks on the swarm, made by Flotilla or by `docker stack deploy`.
+    pub async fn stacks(&self, swarm: &str) -> Result<Vec<StackSummary>> {
+        let record = self.swarm(swarm).await?;
+        let services = self
+            .with_manager(&record, |client| async move {
+                Ok(client.service_specs(Some(LABEL_NAMESPACE)).await?)
+            })
+            .await?;
+        let mut stacks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for service in &services {
+            let stack = service
+                .spec
+                .get("Labels")
+                .and_then(|labels| labels.get(LABEL_NAMESPACE))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            stacks
+                .entry(stack)
+                .or_default()
+                .push(service.name().to_owned());
+        }
+        Ok(stacks
+            .into_iter()
+            .map(|(name, mut services)| {
+                services.sort();
+                StackSummary { name, services }
+            })
+            .collect())
+    }
+
+    /// Each service of `stack` against its current spec.
+    pub async fn stack_progress(&self, swarm: &str, stack: &str) -> Result<Vec<ServiceProgress>> {
+        let record = self.swarm(swarm).await?;
+        self.with_manager(&record, |client| async move {
+            let label = label(stack);
+            let (services, nodes) =
+                futures::try_join!(client.service_specs(Some(&label)), client.list_nodes())?;
+            let nodes_up: HashSet<String> = nodes
+                .iter()
+                .filter(|n| n.state != NodeState::Down)
+                .map(|n| n.id.clone())
+                .collect();
+            let hostnames: HashMap<String, String> =
+                nodes.into_iter().map(|n| (n.id, n.hostname)).collect();
+            let progress = services.iter().map(|service| {
+                let (client, hostnames, nodes_up) = (&client, &hostnames, &nodes_up);
+                async move {
+                    let tasks = client.service_tasks(&service.id, true).await?;
+                    let reports: Vec<TaskReport> =
+                        tasks.iter().map(|t| task_report(t, hostnames)).collect();
+                    Ok::<_, FleetError>(flotilla_stack::service_progress(
+                        service.name(),
+                        &service.spec,
+                        &reports,
+                        nodes_up,
+                    ))
+                }
+            });
+            let mut progress = try_join_all(progress).await?;
+            progress.sort_by(|a, b| a.service.cmp(&b.service));
+            Ok(progress)
+        })
+        .await
+    }
+
+    /// The stack's networks (made by it; external ones belong to others).
+    pub async fn stack_networks(&self, swarm: &str, stack: &str) -> Result<Vec<StackNetwork>> {
+        let record = self.swarm(swarm).await?;
+        let networks = self
+            .with_manager(
+                &record,
+                |client| async move { Ok(client.networks().await?) },
+            )
+            .await?;
+        let mut networks: Vec<StackNetwork> = networks
+            .into_iter()
+            .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
+            .map(|n| StackNetwork {
+                name: n.name,
+                driver: n.driver,
+                scope: n.scope,
+            })
+            .collect();
+        networks.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(networks)
+    }
+
+    /// Removes the stack's services, then its secrets, configs and networks, as
+    /// `docker stack rm` does. Returns the names removed; an absent stack removes nothing.
+    pub async fn remove_stack(&self, swarm: &str, stack: &str) -> Result<Vec<String>> {
+        let record = self.swarm(swarm).await?;
+        self.with_manager(&record, |client| async move {
+            let label = label(stack);
+            let mut removed = Vec::new();
+            let services = client.service_specs(Some(&label)).await?;
+            try_join_all(services.iter().map(|s| client.remove_service(&s.id))).await?;
+            removed.extend(services.iter().map(|s| s.name().to_owned()));
+            for kind in [FileObjectKind::Secret, FileObjectKind::Config] {
+                let objects = client.file_objects(kind, Some(&label)).await?;
+                try_join_all(
+                    objects
+                        .iter()
+                        .map(|o| client.remove_file_object(kind, &o.id)),
+                )
+                .await?;
+                removed.extend(objects.iter().map(|o| o.name().to_owned()));
+            }
+            let networks: Vec<_> = client
+                .networks()
+                .await?
+                .into_iter()
+                .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
+                .collect();
+            try_join_all(
+                networks
+                    .iter()
+                    .map(|n| remove_network_when_free(&client, &n.id)),
+            )
+            .await?;
+            removed.extend(networks.into_iter().map(|n| n.name));
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+/// Removes a network once the tasks of the services just removed have left it.
+async fn remove_network_when_free(client: &DockerClient, id: &str) -> Result<()> {
+    let deadline = tokio::time::Instant::now() + NETWORK_RELEASE;
+    loop {
+        match client.remove_network(id).await {
+            Err(err) if err.is_in_use() && tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other.map_err(FleetError::from),
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! What the console costs an engine: the fleet keeps one client per host and remembers each
+//! swarm's manager, so a swarm page view is the three reads it shows (nodes, services,
+//! tasks) — no new connection, no `/version`, no `/info`. Counted on a proxy in front of the
+//! manager's socket.
+
+#[path = "../../engine/tests/support/mod.rs"]
+#[allow(dead_code)] // shared with suites that use all of it
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use flotilla_fleet::{Fleet, NewHostRequest};
+use flotilla_store::Store;
+use support::Sandbox;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{UnixListener, UnixStream};
+
+/// A unix socket that forwards to an engine's socket and notes each request line it passes.
+struct CountingProxy {
+    path: PathBuf,
+    requests: Arc<Mutex<Vec<String>>>,
+    connections: Arc<AtomicUsize>,
+}
+
+impl CountingProxy {
+    fn start(upstream: &Path, path: PathBuf) -> Self {
+        let _ = std::fs::remove_file(&path);
+        let listener = UnixListener::bind(&path).expect("proxy socket");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(AtomicUsize::new(0));
+        let (seen, opened, upstream) = (requests.clone(), connections.clone(), upstream.to_owned());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                opened.fetch_add(1, Ordering::SeqCst);
+                let Ok(engine) = UnixStream::connect(&upstream).await else {
+                    continue;
+                };
+                tokio::spawn(forward(client, engine, seen.clone()));
+            }
+        });
+        Self {
+            path,
+            requests,
+            connections,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("unix://{}", self.path.display())
+    }
+
+    /// The request lines seen since the last call.
+    fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.requests.lock().expect("requests"))
+    }
+}
+
+/// Copies both ways; request lines (`GET /v1.41/nodes HTTP/1.1`) going to the engine are
+/// noted. The console only sends small bodies here, so a line never spans two reads.
+async fn forward(client: UnixStream, engine: UnixStream, seen: Arc<Mutex<Vec<String>>>) {
+    let (mut client_read, mut client_write) = client.into_split();
+    let (mut engine_read, mut engine_write) = engine.into_split();
+    let upstream = async move {
+        let mut buffer = vec![0u8; 64 * 1024];
+        while let Ok(n) = client_read.read(&mut buffer).await {
+            if n == 0 {
+                break;
+            }
+            let text = String::from_utf8_lossy(&buffer[..n]);
+            for line in text.split("\r\n").filter(|l| l.ends_with(" HTTP/1.1")) {
+                seen.lock().expect("requests").push(line.to_owned());
+            }
+            if engine_write.write_all(&buffer[..n]).await.is_err() {
+                break;
+            }
+        }
+    };
+    let downstream = async move {
+        let _ = tokio::io::copy(&mut engine_read, &mut client_write).await;
+    };
+    tokio::join!(upstream, downstream);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_swarm_view_costs_the_engine_only_the_reads_it_shows() {
+    let sandbox = Sandbox::up("fltreq", "10.221.0", 1);
+    sandbox.form_swarm();
+    let work = tempfile::tempdir().expect("tempdir");
+    let socket = sandbox.endpoint(1).to_string();
+    let proxy = CountingProxy::start(
+        Path::new(socket.trim_start_matches("unix://")),
+        work.path().join("engine.sock"),
+    );
+    let fleet = Fleet::new(Arc::new(Store::open_in(work.path()).await.expect("store")));
+    fleet
+        .register_host(&NewHostRequest {
+            name: "node1".into(),
+            url: proxy.url(),
+            tls: None,
+            save_anyway: false,
+        })
+        .await
+        .expect("register");
+    fleet
+        .adopt_swarm("prod", &proxy.url(), None)
+        .await
+        .expect("adopt");
+    fleet.swarm_state("prod").await.expect("first view");
+    let connections = proxy.connections.load(Ordering::SeqCst);
+    proxy.take();
+
+    const VIEWS: usize = 100;
+    for _ in 0..VIEWS {
+        let state = fleet.swarm_state("prod").await.expect("view");
+        assert_eq!(state.nodes.len(), 1);
+    }
+    let requests = proxy.take();
+    let per_view = requests.len() as f64 / VIEWS as f64;
+    println!(
+        "{VIEWS} swarm views: {} engine requests ({per_view:.2} per view), {} new connections",
+        requests.len(),
+        proxy.connections.load(Ordering::SeqCst) - connections
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.contains("/info") && !r.contains("/version")),
+        "no engine info or version negotiation per view: {requests:?}"
+    );
+    // Nodes, services and tasks for each view, plus at most one swarm inspect for each time
+    // the remembered manager is proven again (every 10 s).
+    assert!(
+        requests.len() <= VIEWS * 3 + 3,
+        "{} requests for {VIEWS} views: {requests:?}",
+        requests.len()
+    );
+    assert!(
+        proxy.connections.load(Ordering::SeqCst) - connections <= 3,
+        "connections are kept and reused"
+    );
+}
