@@ -9,9 +9,30 @@ use crate::views::NodeRow;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    use flotilla_fleet::NodeEntry;
+    use flotilla_fleet::{NodeAction, NodeEntry};
 
+    use crate::auth::ssr::Caller;
+    use crate::error::AppError;
     use crate::views::{human_bytes, NodeRow};
+
+    /// Applies `change` to `node` of `swarm`, audited as `node.{action}`.
+    pub async fn change_node(
+        caller: &Caller,
+        (swarm, node): (&str, &str),
+        action: &str,
+        change: &NodeAction,
+        request: serde_json::Value,
+    ) -> Result<(), AppError> {
+        caller
+            .audited(&format!("node.{action}"), node, request, async {
+                caller
+                    .fleet
+                    .change_node(swarm, node, change)
+                    .await
+                    .map(drop)
+            })
+            .await
+    }
 
     pub fn node_row(entry: NodeEntry) -> NodeRow {
         let node = entry.node;
@@ -69,15 +90,7 @@ pub async fn update_node(
         },
     };
     let request = serde_json::json!({ "swarm": swarm, "action": action, "key": key });
-    caller
-        .audited(&format!("node.{action}"), &node, request, async {
-            caller
-                .fleet
-                .change_node(&swarm, &node, &change)
-                .await
-                .map(drop)
-        })
-        .await
+    ssr::change_node(&caller, (&swarm, &node), &action, &change, request).await
 }
 
 /// What an admin changes on a node: its role, `promote` to manager or `demote` to worker.
@@ -97,15 +110,7 @@ pub async fn change_node_role(swarm: String, node: String, action: String) -> Re
         }
     };
     let request = serde_json::json!({ "swarm": swarm, "action": action });
-    caller
-        .audited(&format!("node.{action}"), &node, request, async {
-            caller
-                .fleet
-                .change_node(&swarm, &node, &change)
-                .await
-                .map(drop)
-        })
-        .await
+    ssr::change_node(&caller, (&swarm, &node), &action, &change, request).await
 }
 
 /// Drain, leave, remove — or, for a node that is down, force-remove.
