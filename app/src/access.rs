@@ -86,6 +86,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<hosts::ListHosts>(VIEWER),
     call::<hosts::AddHost>(ADMIN),
     call::<hosts::RemoveHost>(ADMIN),
+    // Checking makes the console connect to every registered address.
+    call::<hosts::CheckHosts>(ADMIN),
     call::<swarms::ListSwarms>(VIEWER),
     call::<swarms::InitSwarm>(ADMIN),
     call::<swarms::JoinSwarm>(ADMIN),
@@ -94,6 +96,8 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<swarm_admin::JoinTokens>(ADMIN),
     call::<swarm_admin::RotateToken>(ADMIN),
     call::<swarm_admin::DissolveSwarm>(ADMIN),
+    call::<swarm_admin::PrivilegedDeploys>(VIEWER),
+    call::<swarm_admin::SetPrivilegedDeploys>(ADMIN),
     call::<nodes::ListNodes>(VIEWER),
     call::<nodes::UpdateNode>(OPERATOR),
     call::<nodes::ChangeNodeRole>(ADMIN),

@@ -6,13 +6,10 @@
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::collections::HashMap;
     use std::future::Future;
-    use std::net::SocketAddr;
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
+    use std::net::IpAddr;
+    use std::sync::Arc;
 
-    use axum::extract::ConnectInfo;
     use axum::Extension;
     use flotilla_fleet::Fleet;
     use flotilla_store::{NewAuditEvent, Role, Store};
@@ -24,6 +21,44 @@ pub mod ssr {
 
     /// Session key holding the logged-in user's name.
     pub const SESSION_USER: &str = "user";
+    /// Session key holding the user's session epoch at login (a new password ends it).
+    pub const SESSION_EPOCH: &str = "epoch";
+    /// Session key holding when the user logged in (unix milliseconds).
+    pub const SESSION_STARTED: &str = "started";
+    /// A session ends this long after its login, however active it stays.
+    pub const SESSION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+    /// The code the first-admin setup asks for: only someone who can read the server's log
+    /// (or set its configuration) can claim a console before its first admin exists.
+    #[derive(Clone)]
+    pub struct SetupCode(String);
+
+    impl SetupCode {
+        pub fn new(code: String) -> Self {
+            Self(code)
+        }
+
+        /// Compared in time that does not depend on where the first wrong character is.
+        pub fn matches(&self, given: &str) -> bool {
+            let (want, given) = (self.0.as_bytes(), given.trim().as_bytes());
+            want.len() == given.len()
+                && want
+                    .iter()
+                    .zip(given)
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        }
+    }
+
+    impl std::fmt::Debug for SetupCode {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("SetupCode(..)")
+        }
+    }
+
+    pub fn setup_code() -> Result<Arc<SetupCode>, AppError> {
+        context("a setup code")
+    }
 
     /// An authenticated caller: a user with a session, or an API token.
     #[derive(Debug, Clone)]
@@ -44,11 +79,22 @@ pub mod ssr {
             .map(|Extension(principal)| principal)
     }
 
-    pub async fn client_addr() -> String {
-        leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+    /// The address a request came from, as the guard determined it: the peer, or behind a
+    /// trusted proxy the address the proxy says it forwarded for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct ClientAddr(pub IpAddr);
+
+    pub async fn client_ip() -> Option<IpAddr> {
+        leptos_axum::extract::<Extension<ClientAddr>>()
             .await
-            .map(|ConnectInfo(addr)| addr.ip().to_string())
-            .unwrap_or_else(|_| "unknown".into())
+            .ok()
+            .map(|Extension(ClientAddr(ip))| ip)
+    }
+
+    pub async fn client_addr() -> String {
+        client_ip()
+            .await
+            .map_or_else(|| "unknown".into(), |ip| ip.to_string())
     }
 
     /// The caller of a server function, admitted by the access table: the only way a server
@@ -141,65 +187,8 @@ pub mod ssr {
             .map_err(Into::into)
     }
 
-    /// Failed logins counted per account and per client address over a sliding window.
-    #[derive(Debug, Default)]
-    pub struct LoginLimiter {
-        failures: Mutex<HashMap<String, Vec<Instant>>>,
-    }
-
-    const WINDOW: Duration = Duration::from_secs(15 * 60);
-    const PER_ACCOUNT: usize = 5;
-    const PER_CLIENT: usize = 20;
-
-    impl LoginLimiter {
-        fn keys(account: &str, client: &str) -> [(String, usize); 2] {
-            [
-                (format!("account:{account}"), PER_ACCOUNT),
-                (format!("client:{client}"), PER_CLIENT),
-            ]
-        }
-
-        /// Err when either the account or the address has failed too often.
-        pub fn check(&self, account: &str, client: &str) -> Result<(), AppError> {
-            let mut failures = self
-                .failures
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            let now = Instant::now();
-            for (key, limit) in Self::keys(account, client) {
-                let recent = failures.entry(key).or_default();
-                recent.retain(|at| now.duration_since(*at) < WINDOW);
-                if recent.len() >= limit {
-                    return Err(AppError::new(
-                        ErrorCode::TooManyRequests,
-                        "too many failed logins for this account or address; try again in 15 minutes",
-                    ));
-                }
-            }
-            Ok(())
-        }
-
-        pub fn failed(&self, account: &str, client: &str) {
-            let mut failures = self
-                .failures
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            for (key, _) in Self::keys(account, client) {
-                failures.entry(key).or_default().push(Instant::now());
-            }
-        }
-
-        pub fn succeeded(&self, account: &str) {
-            let mut failures = self
-                .failures
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            failures.remove(&format!("account:{account}"));
-        }
-    }
-
     /// The login limiter the server provides to the login function.
-    pub fn login_limiter() -> Result<Arc<LoginLimiter>, AppError> {
+    pub fn login_limiter() -> Result<Arc<crate::login_limiter::LoginLimiter>, AppError> {
         context("a login limiter")
     }
 }

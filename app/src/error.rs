@@ -36,13 +36,15 @@ pub enum ErrorCode {
     EngineError,
     /// Several requests of one step failed; the message lists each.
     SeveralFailed,
+    /// The console has no capacity for this right now; try again.
+    Busy,
     Internal,
     /// The browser could not reach the console (never sent by the server).
     Network,
 }
 
 impl ErrorCode {
-    const ALL: [Self; 17] = [
+    const ALL: [Self; 18] = [
         Self::Invalid,
         Self::Unauthorized,
         Self::Forbidden,
@@ -58,6 +60,7 @@ impl ErrorCode {
         Self::NotDocker,
         Self::EngineError,
         Self::SeveralFailed,
+        Self::Busy,
         Self::Internal,
         Self::Network,
     ];
@@ -79,6 +82,7 @@ impl ErrorCode {
             Self::NotDocker => "not_docker",
             Self::EngineError => "engine_error",
             Self::SeveralFailed => "several_failed",
+            Self::Busy => "busy",
             Self::Internal => "internal",
             Self::Network => "network",
         }
@@ -99,7 +103,7 @@ impl ErrorCode {
             Self::Conflict | Self::PlanRefused => 409,
             Self::TooManyRequests => 429,
             Self::PayloadTooLarge => 413,
-            Self::NoManager => 503,
+            Self::NoManager | Self::Busy => 503,
             Self::EngineUnreachable
             | Self::EngineTls
             | Self::NotDocker
@@ -256,6 +260,7 @@ mod tests {
                 reason: None,
             },
             FleetError::Several(vec![]),
+            FleetError::Busy("b".into()),
             FleetError::DamagedVersion {
                 stack: "s".into(),
                 version: 1,

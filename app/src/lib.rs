@@ -6,6 +6,8 @@ pub mod access;
 pub mod auth;
 mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod login_limiter;
 pub mod overview;
 mod pages;
 pub mod views;

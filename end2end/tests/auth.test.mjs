@@ -2,7 +2,7 @@
 // password guesser get, and what survives a restart. No engine is needed for this.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startConsole, flotillaCli, loginCookie, newDataDir, startPostgres } from './support.mjs';
+import { startConsole, flotillaCli, loginCookie, newDataDir, startPostgres, SETUP_CODE } from './support.mjs';
 
 
 // The same suite on both backends: SQLite (the default) and a real PostgreSQL server.
@@ -62,7 +62,7 @@ test('before the first admin exists, everything leads to setup', async () => {
 });
 
 test('setup creates the admin once, and only from our own pages', async () => {
-  const form = { name: 'root', password: 'root password', confirm: 'root password' };
+  const form = { name: 'root', password: 'root password', confirm: 'root password', code: SETUP_CODE };
   const crossSite = await post('/api/setup', form, { origin: 'http://evil.example' });
   assert.equal(crossSite.status, 403);
   const short = await post('/api/setup', { ...form, password: 'short', confirm: 'short' });

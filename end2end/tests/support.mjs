@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { connect } from 'node:net';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(repoRoot, 'end2end', 'artifacts');
@@ -53,6 +54,9 @@ async function freePort() {
   });
 }
 
+/** The first-admin setup code every console started here is given (FLOTILLA_SETUP_CODE). */
+export const SETUP_CODE = 'E2E-SETUP-CODE';
+
 /** A fresh data directory for one console (its SQLite database lives there). */
 export function newDataDir() {
   return mkdtempSync(join(tmpdir(), 'flotilla-e2e-'));
@@ -87,7 +91,7 @@ export async function startPostgres() {
 }
 
 /** Starts the built console; resolves once /healthz answers. `stop()` removes its data dir unless `{ keepData: true }`. */
-export async function startConsole({ dataDir = newDataDir(), port: fixedPort, databaseUrl = '' } = {}) {
+export async function startConsole({ dataDir = newDataDir(), port: fixedPort, databaseUrl = '', env: extraEnv = {}, captureLog = false } = {}) {
   const port = fixedPort || await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(serverBin, [], {
@@ -97,9 +101,13 @@ export async function startConsole({ dataDir = newDataDir(), port: fixedPort, da
       LEPTOS_SITE_ROOT: siteRoot,
       FLOTILLA_DATA_DIR: dataDir,
       DATABASE_URL: databaseUrl,
+      FLOTILLA_SETUP_CODE: SETUP_CODE,
+      ...extraEnv,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', captureLog ? 'pipe' : 'inherit'],
   });
+  const log = [];
+  child.stderr?.on('data', (chunk) => { log.push(chunk.toString()); process.stderr.write(chunk); });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   for (let i = 0; i < 100; i++) {
     if (child.exitCode !== null) throw new Error(`${serverBin} exited with ${child.exitCode}`);
@@ -110,7 +118,7 @@ export async function startConsole({ dataDir = newDataDir(), port: fixedPort, da
           await exited;
           if (!keepData) rmSync(dataDir, { recursive: true, force: true });
         };
-        return { url, port, dataDir, databaseUrl, stop };
+        return { url, port, dataDir, databaseUrl, stop, pid: child.pid, log: () => log.join('') };
       }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));
@@ -156,6 +164,7 @@ export async function createFirstAdmin(page, url, name, password) {
   await page.fill('#setup-form input[name=name]', name);
   await page.fill('#setup-form input[name=password]', password);
   await page.fill('#setup-form input[name=confirm]', password);
+  await page.fill('#setup-form input[name=code]', SETUP_CODE);
   await Promise.all([page.waitForURL(`${url}/`), page.click('#setup-form button[type=submit]')]);
 }
 
@@ -170,4 +179,35 @@ export async function loginCookie(url, name, password) {
   const cookie = response.headers.get('set-cookie');
   if (!cookie) throw new Error(`login of ${name} failed: ${response.status} ${await response.text()}`);
   return cookie.split(';')[0];
+}
+
+/**
+ * One HTTP/1.1 request written by hand, with exactly these headers (fetch will not send a
+ * chosen Host, and gives up on an answer that arrives before an upload ends). The answer is
+ * read until the server closes the connection.
+ */
+export function rawRequest(url, { method = 'GET', path = '/', headers = {}, body = '' } = {}) {
+  const target = new URL(url);
+  const lines = [`${method} ${path} HTTP/1.1`];
+  const all = { host: target.host, connection: 'close', 'content-length': String(Buffer.byteLength(body)), ...headers };
+  for (const [name, value] of Object.entries(all)) lines.push(`${name}: ${value}`);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(target.port), target.hostname, () => socket.write(`${lines.join('\r\n')}\r\n\r\n${body}`));
+    const chunks = [];
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('error', (err) => (chunks.length ? null : reject(err)));
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString();
+      const [head, ...rest] = text.split('\r\n\r\n');
+      const [status, ...headerLines] = head.split('\r\n');
+      const parsed = Object.fromEntries(headerLines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+      resolve({ status: Number(status.split(' ')[1]), headers: parsed, body: rest.join('\r\n\r\n') });
+    });
+  });
+}
+
+/** The resident memory of process `pid`, in bytes. */
+export function residentBytes(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) * 1024;
 }

@@ -1,16 +1,20 @@
-//! The gate every request passes: refuse cross-site writes, authenticate (session cookie or
-//! bearer token), then hold every `/api/…` request to its entry in the access table
+//! The gate every request passes: refuse requests for another host (DNS rebinding), bodies
+//! over the limit and cross-site writes; note the client's address; authenticate (session
+//! cookie or bearer token); then hold every `/api/…` request to its entry in the access table
 //! ([`app::access::ENDPOINTS`]) — a path the table does not list is refused. Pages need a
 //! logged-in user; anonymous callers reach only the login and setup pages, static assets and
 //! /healthz.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use app::access::{self, Access, Lookup};
-use app::auth::ssr::{Principal, SESSION_USER};
+use app::auth::ssr::{
+    ClientAddr, Principal, SESSION_EPOCH, SESSION_LIFETIME, SESSION_STARTED, SESSION_USER,
+};
 use app::error::{AppError, ErrorCode};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -18,18 +22,41 @@ use axum::Json;
 use flotilla_store::Store;
 use tower_sessions::Session;
 
+use crate::client_addr::TrustedProxies;
+use crate::origins::PublicOrigins;
+
 /// The guard's state: the store, and whether setup is done — remembered once true (users
 /// are never all removed), so the hot path stops counting users after the first admin.
 pub struct Gate {
     store: Arc<Store>,
     setup_done: AtomicBool,
+    origins: PublicOrigins,
+    proxies: TrustedProxies,
+}
+
+/// The largest request body accepted; a stack file with its attached files fits many times.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The largest body anyone may send without logging in (a login or setup form).
+pub const ANONYMOUS_BODY_BYTES: usize = 16 * 1024;
+
+/// The body limit of a request: small where no login is needed, so strangers cannot make the
+/// console hold megabytes.
+fn body_limit(method: &Method, path: &str) -> usize {
+    match access::lookup(method, path) {
+        Lookup::Listed(entry) if matches!(entry.access, Access::Anyone | Access::BeforeSetup) => {
+            ANONYMOUS_BODY_BYTES
+        }
+        _ => MAX_BODY_BYTES,
+    }
 }
 
 impl Gate {
-    pub fn new(store: Arc<Store>) -> Self {
+    pub fn new(store: Arc<Store>, origins: PublicOrigins, proxies: TrustedProxies) -> Self {
         Self {
             store,
             setup_done: AtomicBool::new(false),
+            origins,
+            proxies,
         }
     }
 
@@ -48,18 +75,34 @@ fn is_public_page(path: &str) -> bool {
     matches!(path, "/healthz" | "/login" | "/setup" | "/favicon.svg") || path.starts_with("/pkg/")
 }
 
-/// A state-changing request made with cookies must come from our own pages: its Origin (or,
-/// failing that, Sec-Fetch-Site) must say so. SameSite=Lax cookies are the second line.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-        return origin_host.is_some() && origin_host == host;
+/// A state-changing request made with cookies must come from our own pages: its Origin —
+/// scheme, host and port — must be one of the console's (or, without an Origin, its
+/// Sec-Fetch-Site must say so). SameSite=Lax cookies are the second line.
+fn same_origin(origins: &PublicOrigins, headers: &HeaderMap) -> bool {
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        return origin.to_str().is_ok_and(|o| origins.allows_origin(o));
     }
     matches!(
         headers.get("sec-fetch-site").and_then(|s| s.to_str().ok()),
         Some("same-origin") | Some("none")
     )
+}
+
+/// The host a request names: its Host header, or the authority of an absolute URI.
+fn requested_host(request: &Request) -> Option<&str> {
+    match request.headers().get(header::HOST) {
+        Some(host) => host.to_str().ok(),
+        None => request.uri().authority().map(|a| a.as_str()),
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -92,12 +135,29 @@ async fn authenticate(
     }
     let name: Option<String> = session.get(SESSION_USER).await.map_err(|e| internal(&e))?;
     let Some(name) = name else { return Ok(None) };
-    // Looked up on every request so a removed user or a changed role takes effect at once.
+    let epoch: Option<i64> = session.get(SESSION_EPOCH).await.map_err(|e| internal(&e))?;
+    let started: Option<i64> = session
+        .get(SESSION_STARTED)
+        .await
+        .map_err(|e| internal(&e))?;
+    // Looked up on every request so a removed user, a changed role or a new password takes
+    // effect at once.
     let user = store.find_user(&name).await.map_err(|e| internal(&e))?;
-    Ok(user.map(|user| Principal {
-        name: user.name,
-        role: user.role,
-    }))
+    let age = started.map(|at| flotilla_store::now_millis().saturating_sub(at));
+    let valid = |user: &flotilla_store::User| {
+        Some(user.session_epoch) == epoch
+            && age.is_some_and(|age| age < SESSION_LIFETIME.as_millis() as i64)
+    };
+    match user {
+        Some(user) if valid(&user) => Ok(Some(Principal {
+            name: user.name,
+            role: user.role,
+        })),
+        _ => {
+            session.flush().await.map_err(|e| internal(&e))?;
+            Ok(None)
+        }
+    }
 }
 
 /// A refusal in the shape its caller reads: the API's JSON envelope under /api/v1, an
@@ -116,15 +176,39 @@ fn refuse(path: &str, error: AppError) -> Response {
 
 pub async fn guard(
     State(gate): State<Arc<Gate>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     session: Session,
     mut request: Request,
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
+    // /healthz answers whoever asks by whatever name (orchestrators probe by address).
+    if path != "/healthz" && !requested_host(&request).is_some_and(|h| gate.origins.allows_host(h))
+    {
+        return refuse(
+            &path,
+            AppError::new(
+                ErrorCode::Forbidden,
+                format!("this console answers only at {}", gate.origins),
+            ),
+        );
+    }
+    let limit = body_limit(&method, &path);
+    if declared_length(request.headers()).is_some_and(|n| n > limit) {
+        return refuse(
+            &path,
+            AppError::new(
+                ErrorCode::PayloadTooLarge,
+                format!("this request's body may be at most {} KiB", limit >> 10),
+            ),
+        );
+    }
+    let client = gate.proxies.client(peer.ip(), request.headers());
+    request.extensions_mut().insert(ClientAddr(client));
     let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     let headers = request.headers();
-    if !safe && bearer(headers).is_none() && !same_origin(headers) {
+    if !safe && bearer(headers).is_none() && !same_origin(&gate.origins, headers) {
         return refuse(
             &path,
             AppError::new(ErrorCode::Forbidden, "cross-site request refused"),
@@ -206,27 +290,26 @@ mod tests {
 
     #[test]
     fn only_our_own_origin_may_write() {
-        assert!(same_origin(&headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://127.0.0.1:3000")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "http://evil.example")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "127.0.0.1:3000"),
-            ("origin", "null")
-        ])));
-        assert!(same_origin(&headers(&[
-            ("host", "h"),
-            ("sec-fetch-site", "same-origin")
-        ])));
-        assert!(!same_origin(&headers(&[
-            ("host", "h"),
-            ("sec-fetch-site", "cross-site")
-        ])));
-        assert!(!same_origin(&headers(&[("host", "h")])));
+        let origins =
+            PublicOrigins::new(&[], "127.0.0.1:3000".parse().expect("addr")).expect("origins");
+        let allowed = |pairs| same_origin(&origins, &headers(pairs));
+        assert!(allowed(&[("origin", "http://127.0.0.1:3000")]));
+        assert!(!allowed(&[("origin", "http://evil.example")]));
+        assert!(
+            !allowed(&[("origin", "https://127.0.0.1:3000")]),
+            "the scheme counts"
+        );
+        assert!(
+            !allowed(&[
+                ("host", "evil.example:3000"),
+                ("origin", "http://evil.example:3000")
+            ]),
+            "a rebound name matching its own Host is still not ours"
+        );
+        assert!(!allowed(&[("origin", "null")]));
+        assert!(allowed(&[("sec-fetch-site", "same-origin")]));
+        assert!(!allowed(&[("sec-fetch-site", "cross-site")]));
+        assert!(!allowed(&[("host", "h")]));
     }
 
     #[test]

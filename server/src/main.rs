@@ -2,10 +2,13 @@
 
 mod api;
 mod audit;
+mod client_addr;
 #[cfg(test)]
 mod endpoints_test;
 mod error_status;
 mod guard;
+mod headers;
+mod origins;
 mod serve;
 mod sessions;
 mod token;
@@ -63,12 +66,7 @@ impl DatabaseArgs {
         {
             Some(url) => Ok(url.to_owned()),
             None => {
-                std::fs::create_dir_all(&self.data_dir).map_err(|err| {
-                    format!(
-                        "cannot create data directory {}: {err}",
-                        self.data_dir.display()
-                    )
-                })?;
+                private_dir(&self.data_dir)?;
                 Ok(format!(
                     "sqlite://{}",
                     self.data_dir.join("flotilla.db").display()
@@ -78,10 +76,40 @@ impl DatabaseArgs {
     }
 
     async fn open(&self) -> Result<Store, String> {
-        Store::open(&self.url()?)
+        let store = Store::open(&self.url()?)
             .await
-            .map_err(|err| err.to_string())
+            .map_err(|err| err.to_string())?;
+        if self
+            .database_url
+            .as_deref()
+            .is_none_or(|u| u.trim().is_empty())
+        {
+            private_files(&self.data_dir)?;
+        }
+        Ok(store)
     }
+}
+
+/// The data directory holds password hashes, TLS keys and stack variables: only the console's
+/// own user may enter it.
+fn private_dir(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let failed = |err: std::io::Error| format!("data directory {}: {err}", dir.display());
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(failed)
+}
+
+/// Files an earlier version made readable to all are made private too.
+fn private_files(dir: &std::path::Path) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in std::fs::read_dir(dir).map_err(|err| format!("{}: {err}", dir.display()))? {
+        let path = entry.map_err(|err| err.to_string())?.path();
+        if path.is_file() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,10 +129,35 @@ struct ServeArgs {
     /// Mark the session cookie Secure (set this when users reach the console over HTTPS).
     #[arg(long, env = "FLOTILLA_SECURE_COOKIES")]
     secure_cookies: bool,
+    /// Where users reach the console (scheme, host, port; several comma-separated). Requests
+    /// naming another host are refused. Default: http://ADDR, and localhost on loopback.
+    #[arg(long, env = "FLOTILLA_PUBLIC_URL", value_delimiter = ',')]
+    public_url: Vec<String>,
+    /// Reverse proxies whose X-Forwarded-For names the client (addresses or ranges like
+    /// 10.0.0.0/8, comma-separated).
+    #[arg(long, env = "FLOTILLA_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<client_addr::Cidr>,
+    /// The code the first-admin setup page asks for. Unset, a random one is printed in the log
+    /// when the console starts without users.
+    #[arg(long, env = "FLOTILLA_SETUP_CODE", hide_env_values = true)]
+    setup_code: Option<String>,
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Whatever the console writes (the database, its journal) is its user's alone.
+    // SAFETY: umask only sets the process's file-creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+    // Large buffers (request bodies, engine answers) go back to the system when freed, rather
+    // than raising glibc's threshold and staying in the heap: memory follows the load down.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only tunes the allocator's thresholds.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+        libc::mallopt(libc::M_ARENA_MAX, 4);
+    }
     tracing_subscriber::fmt()
         // Logs go to stderr so command output (a new token) stays clean on stdout.
         .with_writer(std::io::stderr)

@@ -3,8 +3,10 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::auth::ssr::LoginLimiter;
+use app::auth::ssr::SetupCode;
+use app::login_limiter::LoginLimiter;
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::Router;
 use flotilla_fleet::{Fleet, NewHostRequest};
@@ -14,6 +16,9 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use crate::ServeArgs;
 
 pub async fn serve(args: ServeArgs) -> Result<(), String> {
+    let origins = crate::origins::PublicOrigins::new(&args.public_url, args.addr)
+        .map_err(|err| format!("--public-url: {err}"))?;
+    let proxies = crate::client_addr::TrustedProxies(args.trusted_proxies.clone());
     // Opened at start so migrations run (and a bad DATABASE_URL fails) before serving.
     let database_url = args.database.url()?;
     let store = Arc::new(args.database.open().await?);
@@ -26,6 +31,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     {
         register_first_host(&fleet, url).await;
     }
+    tokio::spawn(refresh_hosts(fleet.clone()));
     let site_pkg = args.site_root.join("pkg");
     if !site_pkg.join("flotilla.js").exists() {
         tracing::warn!(
@@ -40,6 +46,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
+    let setup_code = Arc::new(SetupCode::new(
+        first_setup_code(&store, args.setup_code).await?,
+    ));
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -48,15 +57,17 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             &leptos_options,
             routes,
             {
-                let (fleet, store, limiter) = (
+                let (fleet, store, limiter, setup_code) = (
                     fleet.clone(),
                     store.clone(),
                     Arc::new(LoginLimiter::default()),
+                    setup_code.clone(),
                 );
                 move || {
                     provide_context(fleet.clone());
                     provide_context(store.clone());
                     provide_context(limiter.clone());
+                    provide_context(setup_code.clone());
                 }
             },
             {
@@ -69,10 +80,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .layer(axum::middleware::from_fn(
             crate::error_status::status_from_code,
         ))
+        .layer(DefaultBodyLimit::max(crate::guard::MAX_BODY_BYTES))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            crate::guard::MAX_BODY_BYTES,
+        ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(crate::guard::Gate::new(store.clone())),
+            Arc::new(crate::guard::Gate::new(store.clone(), origins, proxies)),
             crate::guard::guard,
-        ));
+        ))
+        .layer(axum::middleware::from_fn(crate::headers::security_headers));
     let app =
         crate::sessions::with_sessions(app, &store, &database_url, args.secure_cookies).await?;
 
@@ -87,6 +103,36 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     .with_graceful_shutdown(shutdown_signal())
     .await
     .map_err(|err| format!("server error: {err}"))
+}
+
+/// How often every registered host is asked how it is (the hosts page shows the answers).
+const HOST_REFRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+async fn refresh_hosts(fleet: Arc<Fleet>) {
+    let mut every = tokio::time::interval(HOST_REFRESH);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(err) = fleet.refresh_hosts().await {
+            tracing::warn!(%err, "cannot refresh the hosts' states");
+        }
+    }
+}
+
+/// The setup code: the configured one, or, while the console has no user, a new random one
+/// printed in the log for whoever starts the console to read.
+async fn first_setup_code(
+    store: &flotilla_store::Store,
+    configured: Option<String>,
+) -> Result<String, String> {
+    if let Some(code) = configured.filter(|c| !c.trim().is_empty()) {
+        return Ok(code.trim().to_owned());
+    }
+    let code = flotilla_store::random_code();
+    if store.count_users().await.map_err(|err| err.to_string())? == 0 {
+        tracing::warn!("no users yet: create the first admin at /setup with the setup code {code}");
+    }
+    Ok(code)
 }
 
 /// Registers `url` as host `local` when the console has no hosts yet and it answers.

@@ -48,6 +48,14 @@ pub async fn list_hosts() -> Result<Vec<HostRow>, AppError> {
     Ok(ssr::host_rows(&caller.fleet).await?)
 }
 
+/// Asks every host's engine again now (otherwise every 30 seconds).
+#[server(endpoint = "hosts/check")]
+pub async fn check_hosts() -> Result<Vec<HostRow>, AppError> {
+    let caller = crate::auth::ssr::authorize::<CheckHosts>().await?;
+    caller.fleet.refresh_hosts().await?;
+    Ok(ssr::host_rows(&caller.fleet).await?)
+}
+
 /// Registers a host; TLS material is stored and never sent back.
 #[server(endpoint = "hosts/add")]
 pub async fn add_host(
@@ -107,15 +115,29 @@ pub async fn remove_host(name: String) -> Result<(), AppError> {
 pub fn HostsPage() -> impl IntoView {
     let add = ServerAction::<AddHost>::new();
     let remove = ServerAction::<RemoveHost>::new();
+    let check = ServerAction::<CheckHosts>::new();
     let hosts = Resource::new(
-        move || (add.version().get(), remove.version().get()),
+        move || {
+            (
+                add.version().get(),
+                remove.version().get(),
+                check.version().get(),
+            )
+        },
         |_| list_hosts(),
     );
     let failed = move || add.value().get().and_then(Result::err);
     view! {
         <h1>"Hosts"</h1>
-        <p class="hint">"Docker engines this console may use. "
+        <p class="hint">"Docker engines this console may use, as they answered when last asked (every 30 seconds). "
             <a href="/swarms/new">"Create a swarm"</a>" from them once registered."</p>
+        <p class="actions">
+            <button class="secondary" id="check-hosts" disabled=move || check.pending().get()
+                on:click=move |_| { check.dispatch(CheckHosts {}); }>"Check now"</button>
+        </p>
+        {move || check.value().get().and_then(Result::err).map(|error| view! {
+            <ErrorNotice error id="check-error"/>
+        })}
         <Loading text="Asking the hosts…">
             {move || Suspend::new(async move {
                 let rows = hosts.await?;

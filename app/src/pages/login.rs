@@ -19,14 +19,31 @@ mod ssr {
             .map_err(|err| AppError::internal(format!("no session: {err}")))
     }
 
-    /// Starts a session for `name` under a fresh ID, so an ID planted before login is useless.
-    pub async fn log_in(session: &Session, name: &str) -> Result<(), AppError> {
+    /// Starts a session for `user` under a fresh ID, so an ID planted before login is useless.
+    pub async fn log_in(session: &Session, user: &flotilla_store::User) -> Result<(), AppError> {
         let failed = |err: tower_sessions::session::Error| AppError::internal(err.to_string());
         session.cycle_id().await.map_err(failed)?;
         session
-            .insert(SESSION_USER, name.to_owned())
+            .insert(SESSION_USER, user.name.clone())
+            .await
+            .map_err(failed)?;
+        session
+            .insert(SESSION_EPOCH, user.session_epoch)
+            .await
+            .map_err(failed)?;
+        session
+            .insert(SESSION_STARTED, flotilla_store::now_millis())
             .await
             .map_err(failed)
+    }
+
+    /// A name as the log shows it: escaped (no forged lines) and cut (no flooded log).
+    pub fn shown(name: &str) -> String {
+        name.chars().take(64).flat_map(char::escape_debug).collect()
+    }
+
+    pub fn wrong() -> AppError {
+        AppError::new(ErrorCode::Forbidden, "wrong user name or password")
     }
 }
 
@@ -36,24 +53,49 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
 
     let store = unauthenticated::<Login>().await?;
     let limiter = login_limiter()?;
-    let client = client_addr().await;
-    limiter.check(&name, &client)?;
-    match store.verify_password(&name, &password).await? {
-        Some(user) => {
-            limiter.succeeded(&name);
-            log_in(&session().await?, &user.name).await?;
-            tracing::info!(user = %user.name, %client, "logged in");
+    let ip = client_ip()
+        .await
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    // A name no user can have costs no hashing and takes no room in the limiter.
+    if flotilla_store::check_name("user name", &name).is_err() {
+        limiter.begin_unnamed(ip)?.failed();
+        tracing::warn!(user = %shown(&name), client = %ip, "failed login: not a user name");
+        return Err(wrong());
+    }
+    let attempt = limiter.begin(&name, ip)?;
+    let anyone = Principal {
+        name: name.clone(),
+        role: Role::Viewer,
+    };
+    let user = audited(
+        &store,
+        &anyone,
+        "user.login",
+        &name,
+        serde_json::json!({}),
+        async {
+            match store.verify_password(&name, &password).await {
+                Ok(Some(user)) => Ok(user),
+                Ok(None) => Err(wrong()),
+                Err(err) => Err(AppError::from(err)),
+            }
+        },
+    )
+    .await;
+    match user {
+        Ok(user) => {
+            attempt.succeeded();
+            log_in(&session().await?, &user).await?;
+            tracing::info!(user = %user.name, client = %ip, "logged in");
             leptos_axum::redirect("/");
             Ok(())
         }
-        None => {
-            limiter.failed(&name, &client);
-            tracing::warn!(user = %name, %client, "failed login");
-            Err(AppError::new(
-                ErrorCode::Forbidden,
-                "wrong user name or password",
-            ))
+        Err(err) if err.code == ErrorCode::Forbidden => {
+            attempt.failed();
+            tracing::warn!(user = %name, client = %ip, "failed login");
+            Err(err)
         }
+        Err(err) => Err(err),
     }
 }
 
@@ -71,16 +113,33 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
-/// Creates the first admin; refused once any user exists.
+/// Creates the first admin with the setup code from the server's log; refused once any
+/// user exists.
 #[server(endpoint = "setup")]
-pub async fn setup(name: String, password: String, confirm: String) -> Result<(), AppError> {
+pub async fn setup(
+    name: String,
+    password: String,
+    confirm: String,
+    code: String,
+) -> Result<(), AppError> {
     use self::ssr::*;
 
     let store = unauthenticated::<Setup>().await?;
-    if store.count_users().await? > 0 {
-        return Err(AppError::new(
+    let done = || {
+        AppError::new(
             ErrorCode::Forbidden,
             "setup is done: an admin exists; log in instead",
+        )
+    };
+    if store.count_users().await? > 0 {
+        return Err(done());
+    }
+    if !setup_code()?.matches(&code) {
+        let client = client_addr().await;
+        tracing::warn!(%client, "setup refused: wrong setup code");
+        return Err(AppError::invalid(
+            "setup code",
+            "not the code in the server's log (or FLOTILLA_SETUP_CODE)",
         ));
     }
     let name = name.trim().to_owned();
@@ -97,16 +156,22 @@ pub async fn setup(name: String, password: String, confirm: String) -> Result<()
         name: name.clone(),
         role: Role::Admin,
     };
-    audited(
+    let admin = audited(
         &store,
         &first_admin,
         "user.setup",
         &name,
         serde_json::json!({ "name": name, "role": "admin" }),
-        async { store.add_first_admin(&name, &password).await.map(drop) },
+        async {
+            // Two setups at once make one admin; the other is told setup is done.
+            match store.add_first_admin(&name, &password).await {
+                Err(flotilla_store::StoreError::SetupDone) => Err(done()),
+                other => other.map_err(AppError::from),
+            }
+        },
     )
     .await?;
-    log_in(&session().await?, &name).await?;
+    log_in(&session().await?, &admin).await?;
     tracing::info!(user = %name, "first admin created");
     leptos_axum::redirect("/");
     Ok(())
@@ -152,6 +217,7 @@ pub fn SetupPage() -> impl IntoView {
                 <label>"User name" <input type="text" name="name" autocomplete="username" required/></label>
                 <label>"Password" <input type="password" name="password" autocomplete="new-password" required/></label>
                 <label>"Confirm password" <input type="password" name="confirm" autocomplete="new-password" required/></label>
+                <label>"Setup code (printed in the server's log)" <input type="text" name="code" autocomplete="off" required/></label>
                 <button type="submit">"Create admin"</button>
             </ActionForm>
             {error_line(setup)}

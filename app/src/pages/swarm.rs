@@ -6,7 +6,7 @@ use leptos_router::hooks::use_params_map;
 
 use super::nodes::NodesTable;
 use super::stacks::StacksPanel;
-use super::swarm_admin::{AddHostPanel, DissolvePanel, TokensPanel};
+use super::swarm_admin::{AddHostPanel, DeployPolicyPanel, DissolvePanel, TokensPanel};
 use crate::components::ErrorNotice;
 use crate::error::AppError;
 use crate::overview::{task_matches, NodeView, OverviewState, SwarmOverview, TaskView};
@@ -66,6 +66,7 @@ fn SwarmView(swarm: String) -> impl IntoView {
         <StacksPanel swarm=swarm.clone() changes/>
         <AddHostPanel swarm=swarm.clone() changes/>
         <TokensPanel swarm=swarm.clone()/>
+        <DeployPolicyPanel swarm=swarm.clone()/>
         <DissolvePanel swarm/>
     }
 }

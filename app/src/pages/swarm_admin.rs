@@ -18,7 +18,12 @@ pub struct TokensView {
 #[server(endpoint = "swarm/tokens")]
 pub async fn join_tokens(swarm: String) -> Result<TokensView, AppError> {
     let caller = crate::auth::ssr::authorize::<JoinTokens>().await?;
-    let tokens = caller.fleet.join_tokens(&swarm).await?;
+    // A token admits a machine to the swarm: who read one is kept.
+    let tokens = caller
+        .audited("swarm.join-tokens", &swarm, serde_json::json!({}), async {
+            caller.fleet.join_tokens(&swarm).await
+        })
+        .await?;
     Ok(TokensView {
         worker: tokens.worker,
         manager: tokens.manager,
@@ -178,5 +183,80 @@ pub fn DissolvePanel(swarm: String) -> impl IntoView {
                 Err(error) => view! { <ErrorNotice error id="dissolve-result"/> }.into_any(),
             })}
         </section>
+    }
+}
+
+/// Who may deploy stacks that reach the nodes themselves on this swarm: `admin` or `operator`.
+#[server(endpoint = "swarm/privileged-deploys")]
+pub async fn privileged_deploys(swarm: String) -> Result<String, AppError> {
+    let caller = crate::auth::ssr::authorize::<PrivilegedDeploys>().await?;
+    let record = caller.fleet.swarm(&swarm).await?;
+    Ok(record.privileged_deploys.as_str().to_owned())
+}
+
+#[server(endpoint = "swarm/set-privileged-deploys")]
+pub async fn set_privileged_deploys(swarm: String, role: String) -> Result<String, AppError> {
+    use flotilla_store::Role;
+    let caller = crate::auth::ssr::authorize::<SetPrivilegedDeploys>().await?;
+    let role = match role.as_str() {
+        "admin" => Role::Admin,
+        "operator" => Role::Operator,
+        other => {
+            return Err(AppError::invalid(
+                "role",
+                format!("`{other}` is not admin or operator"),
+            ))
+        }
+    };
+    let request = serde_json::json!({ "privileged_deploys": role.as_str() });
+    caller
+        .audited("swarm.deploy-policy", &swarm, request, async {
+            caller.fleet.set_privileged_deploys(&swarm, role).await
+        })
+        .await?;
+    Ok(role.as_str().to_owned())
+}
+
+/// The swarm's deploy policy: who may deploy what reaches the nodes themselves.
+#[component]
+pub fn DeployPolicyPanel(swarm: String) -> impl IntoView {
+    let set = ServerAction::<SetPrivilegedDeploys>::new();
+    let current = {
+        let swarm = swarm.clone();
+        Resource::new(
+            move || set.version().get(),
+            move |_| privileged_deploys(swarm.clone()),
+        )
+    };
+    let swarm = StoredValue::new(swarm);
+    view! {
+        <h2>"Deploy policy"</h2>
+        <p class="hint">"A stack that bind-mounts host paths, adds capabilities, sets kernel parameters or joins the host's network makes whoever deploys it root on the nodes."</p>
+        <Loading>
+            {move || Suspend::new(async move {
+                let role = current.await?;
+                let choice = RwSignal::new(role.clone());
+                Ok::<_, AppError>(view! {
+                    <form class="inline" id="deploy-policy" on:submit=move |ev| {
+                        ev.prevent_default();
+                        set.dispatch(SetPrivilegedDeploys {
+                            swarm: swarm.get_value(),
+                            role: choice.get_untracked(),
+                        });
+                    }>
+                        <label>"Such stacks may be deployed by "
+                            <select id="privileged-deploys" data-current=role bind:value=choice>
+                                <option value="admin">"admins only"</option>
+                                <option value="operator">"operators and admins"</option>
+                            </select>
+                        </label>
+                        <button type="submit" class="secondary" disabled=move || set.pending().get()>"Save"</button>
+                    </form>
+                })
+            })}
+        </Loading>
+        {move || set.value().get().and_then(Result::err).map(|error| view! {
+            <ErrorNotice error id="deploy-policy-error"/>
+        })}
     }
 }

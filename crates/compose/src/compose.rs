@@ -39,6 +39,10 @@ fn valid_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
+/// How many ports all the services of a stack may publish together (see
+/// [`crate::ports::MAX_PORTS_PER_SERVICE`]).
+pub const MAX_PORTS_PER_STACK: usize = 5_000;
+
 /// Parses, interpolates and checks a compose file for `docker stack deploy`.
 pub fn parse(text: &str, variables: &Variables, files: &Files) -> Result<Compose> {
     let root = load_interpolated(text, |name| variables.get(name))?;
@@ -96,6 +100,7 @@ pub fn parse(text: &str, variables: &Variables, files: &Files) -> Result<Compose
             .get(&file_key(path))
             .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
     };
+    let mut published = 0;
     for entry in services.entries() {
         let path = services.path_of(&entry.key);
         if !valid_name(&entry.key) {
@@ -113,6 +118,16 @@ pub fn parse(text: &str, variables: &Variables, files: &Files) -> Result<Compose
             &env_files,
             &mut compose.warnings,
         )?;
+        published += service.ports.len();
+        if published > MAX_PORTS_PER_STACK {
+            return Err(ComposeError::at(
+                entry.value.at,
+                &path,
+                format!(
+                    "with this service the stack publishes {published} ports; a stack may publish at most {MAX_PORTS_PER_STACK}"
+                ),
+            ));
+        }
         compose.services.push(service);
     }
     if compose.services.is_empty() {

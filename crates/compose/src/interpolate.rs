@@ -10,8 +10,14 @@
 
 use thiserror::Error;
 
+/// The most a single value may grow to once its variables are substituted: `$A` repeated
+/// with a long `A` must not ask for gigabytes.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum InterpolationError {
+    #[error("with its variables substituted this value exceeds {} KiB", MAX_VALUE_BYTES / 1024)]
+    TooLong,
     /// A `$` that starts no valid substitution, e.g. `$1`, `${}` or a trailing `$`.
     #[error("invalid interpolation in \"{template}\": use $$ for a literal $")]
     Invalid { template: String },
@@ -85,10 +91,17 @@ pub fn interpolate<'a>(
     let invalid = || InterpolationError::Invalid {
         template: template.to_owned(),
     };
-    let mut out = String::with_capacity(template.len());
+    let mut out = String::with_capacity(template.len().min(MAX_VALUE_BYTES));
     let mut rest = template;
+    let append = |out: &mut String, piece: &str| {
+        if out.len() + piece.len() > MAX_VALUE_BYTES {
+            return Err(InterpolationError::TooLong);
+        }
+        out.push_str(piece);
+        Ok(())
+    };
     while let Some(dollar) = rest.find('$') {
-        out.push_str(&rest[..dollar]);
+        append(&mut out, &rest[..dollar])?;
         let after = &rest[dollar + 1..];
         if let Some(tail) = after.strip_prefix('$') {
             out.push('$');
@@ -100,7 +113,7 @@ pub fn interpolate<'a>(
             if len == 0 || !inner[len..].starts_with('}') {
                 return Err(invalid());
             }
-            out.push_str(&substitute(&inner[..len], &lookup)?);
+            append(&mut out, &substitute(&inner[..len], &lookup)?)?;
             rest = &inner[len + 1..];
             continue;
         }
@@ -108,10 +121,10 @@ pub fn interpolate<'a>(
         if len == 0 {
             return Err(invalid());
         }
-        out.push_str(&substitute(&after[..len], &lookup)?);
+        append(&mut out, &substitute(&after[..len], &lookup)?)?;
         rest = &after[len..];
     }
-    out.push_str(rest);
+    append(&mut out, rest)?;
     Ok(out)
 }
 
@@ -197,6 +210,20 @@ mod tests {
                 env(bad)
             );
         }
+    }
+
+    #[test]
+    fn a_value_cannot_grow_without_bound() {
+        let big = "x".repeat(100 * 1024);
+        let lookup = |name: &str| (name == "A").then_some(big.as_str());
+        assert!(
+            interpolate(&"$A".repeat(10), lookup).is_ok(),
+            "1,000 KiB pass"
+        );
+        assert_eq!(
+            interpolate(&"$A".repeat(50_000), lookup),
+            Err(InterpolationError::TooLong)
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::fmt;
 pub use compose::{file_key, parse, Files};
 pub use deploy::parse_cpus;
 pub use dotenv::{parse_dotenv, Variables};
-pub use interpolate::{interpolate, InterpolationError};
+pub use interpolate::{interpolate, InterpolationError, MAX_VALUE_BYTES};
 pub use model::Compose;
 pub use ports::{parse_port_spec, ports, PortConfig, Protocol, PublishMode};
 pub use units::{parse_bytes, parse_duration};
@@ -57,6 +57,9 @@ impl fmt::Display for ComposeError {
 
 impl std::error::Error for ComposeError {}
 
+/// The most all string values of a file may add up to once variables are substituted.
+pub const MAX_INTERPOLATED_BYTES: usize = 8 * 1024 * 1024;
+
 /// The top-level sections whose values the CLI interpolates (not `version`, not `x-…`).
 const INTERPOLATED_SECTIONS: [&str; 5] = ["services", "networks", "volumes", "secrets", "configs"];
 
@@ -67,39 +70,50 @@ pub fn load_interpolated<'a>(
     lookup: impl Fn(&str) -> Option<&'a str> + Copy,
 ) -> Result<Node, ComposeError> {
     let mut root = load(text)?;
+    let mut total = 0;
     if let Value::Map(entries) = &mut root.value {
         for entry in entries
             .iter_mut()
             .filter(|e| INTERPOLATED_SECTIONS.contains(&e.key.as_str()))
         {
-            interpolate_node(&mut entry.value, &entry.key, lookup)?;
+            interpolate_node(&mut entry.value, &entry.key, lookup, &mut total)?;
         }
     }
     Ok(root)
 }
 
+/// Substitutes in `node` and below; `total` counts the bytes of every string so far.
 fn interpolate_node<'a>(
     node: &mut Node,
     path: &str,
     lookup: impl Fn(&str) -> Option<&'a str> + Copy,
+    total: &mut usize,
 ) -> Result<(), ComposeError> {
     match &mut node.value {
         Value::Str(text) => {
             *text = interpolate(text, lookup)
                 .map_err(|err| ComposeError::at(node.at, path, err.to_string()))?;
+            *total += text.len();
+            if *total > MAX_INTERPOLATED_BYTES {
+                return Err(ComposeError::at(
+                    node.at,
+                    path,
+                    format!(
+                        "with their variables substituted the file's values exceed {} MiB",
+                        MAX_INTERPOLATED_BYTES / 1024 / 1024
+                    ),
+                ));
+            }
         }
         Value::Seq(items) => {
             for (i, item) in items.iter_mut().enumerate() {
-                interpolate_node(item, &format!("{path}[{i}]"), lookup)?;
+                interpolate_node(item, &format!("{path}[{i}]"), lookup, total)?;
             }
         }
         Value::Map(entries) => {
             for entry in entries {
-                interpolate_node(
-                    &mut entry.value,
-                    &yaml::child_path(path, &entry.key),
-                    lookup,
-                )?;
+                let path = yaml::child_path(path, &entry.key);
+                interpolate_node(&mut entry.value, &path, lookup, total)?;
             }
         }
         Value::Null | Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}

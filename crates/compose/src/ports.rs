@@ -31,6 +31,11 @@ pub struct PortConfig {
     pub mode: PublishMode,
 }
 
+/// How many ports one service may publish or expose, ranges counted port by port: each
+/// becomes a port config in the service spec, and a range like `0-65535` would become
+/// 65,536 of them.
+pub const MAX_PORTS_PER_SERVICE: usize = 1_000;
+
 fn protocol(text: &str) -> Result<Protocol, String> {
     match text.to_ascii_lowercase().as_str() {
         "tcp" => Ok(Protocol::Tcp),
@@ -91,6 +96,15 @@ pub fn parse_port_spec(spec: &str) -> Result<Vec<PortConfig>, String> {
     } else {
         Some(port_range(host)?)
     };
+    let widest = published
+        .map_or(0, |(start, end)| end - start)
+        .max(target_end - target_start);
+    if usize::from(widest) >= MAX_PORTS_PER_SERVICE {
+        return Err(format!(
+            "`{spec}` names {} ports; a service may publish at most {MAX_PORTS_PER_SERVICE}",
+            usize::from(widest) + 1
+        ));
+    }
     let config = |target: u16, published: Option<u16>| PortConfig {
         target,
         published: published.filter(|p| *p != 0),
@@ -142,6 +156,12 @@ pub fn ports(node: &Node, path: &str) -> Result<Vec<PortConfig>, ComposeError> {
                     other.kind()
                 )))
             }
+        }
+        if configs.len() > MAX_PORTS_PER_SERVICE {
+            return Err(fail(format!(
+                "with this entry the service publishes {} ports; a service may publish at most {MAX_PORTS_PER_SERVICE}",
+                configs.len()
+            )));
         }
     }
     Ok(configs)
@@ -239,6 +259,22 @@ mod tests {
                 mode: PublishMode::Host
             }]
         );
+    }
+
+    #[test]
+    fn port_counts_are_bounded_before_anything_is_expanded() {
+        let err = parse_port_spec("0-65535").expect_err("whole range");
+        assert!(err.contains("names 65536 ports"), "{err}");
+        assert!(
+            parse_port_spec("8000-8999:8000-8999").is_ok(),
+            "1,000 ports pass"
+        );
+        let err = service_ports("  - 1-600\n  - 2000-2600\n").expect_err("two ranges");
+        assert_eq!(
+            (err.path.as_str(), err.at.line),
+            ("services.web.ports[1]", 3)
+        );
+        assert!(err.message.contains("1201 ports"), "{err}");
     }
 
     #[test]

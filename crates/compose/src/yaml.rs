@@ -3,6 +3,8 @@
 //! as go-yaml does for the docker CLI: keys written in the mapping win over merged ones, and
 //! among merged mappings the earlier wins.
 
+use std::collections::HashSet;
+
 use saphyr::{LoadableYamlNode, MarkedYamlOwned, ScalarOwned, YamlDataOwned};
 
 use crate::ComposeError;
@@ -74,6 +76,10 @@ pub(crate) fn child_path(path: &str, key: &str) -> String {
 /// Deepest nesting a compose file may have. Real files nest about ten levels; the limit
 /// keeps a hostile file from overflowing the stack of the recursive YAML reader.
 const MAX_NESTING: usize = 100;
+
+/// Keys one mapping may have. A service has about a hundred keys it may use; tens of
+/// thousands are an attack on the parser, not a stack.
+const MAX_KEYS: usize = 10_000;
 
 /// An upper bound on the block nesting of `text`, line by line: each level needs more
 /// indentation (a list may share its parent key's column once) or a compact `- `, `? ` or
@@ -214,6 +220,19 @@ fn mapping(
     path: &str,
     source: &Source,
 ) -> Result<Vec<Entry>, ComposeError> {
+    if pairs.len() > MAX_KEYS {
+        let at = pairs
+            .first()
+            .map_or(Location { line: 1, column: 1 }, |(key, _)| location(key));
+        return Err(ComposeError::at(
+            at,
+            path,
+            format!(
+                "{} keys in one mapping; at most {MAX_KEYS} are read",
+                pairs.len()
+            ),
+        ));
+    }
     let mut entries: Vec<Entry> = Vec::with_capacity(pairs.len());
     let mut merged: Vec<Entry> = Vec::new();
     for (key, value) in pairs {
@@ -242,8 +261,16 @@ fn mapping(
         let value = convert(value, &child_path(path, &key), source)?;
         entries.push(Entry { key, key_at, value });
     }
+    let mut seen: HashSet<String> = entries.iter().map(|e| e.key.clone()).collect();
     for entry in merged {
-        if !entries.iter().any(|e| e.key == entry.key) {
+        if seen.insert(entry.key.clone()) {
+            if entries.len() == MAX_KEYS {
+                return Err(ComposeError::at(
+                    entry.key_at,
+                    path,
+                    format!("merge keys bring this mapping over {MAX_KEYS} keys"),
+                ));
+            }
             entries.push(entry);
         }
     }
@@ -266,12 +293,13 @@ fn merge_sources(source: Node, path: &str) -> Result<Vec<Entry>, ComposeError> {
         Value::Map(entries) => Ok(entries),
         Value::Seq(items) => {
             let mut out: Vec<Entry> = Vec::new();
+            let mut seen = HashSet::new();
             for item in items {
                 let Value::Map(entries) = item.value else {
                     return Err(not_a_map(&item));
                 };
                 for entry in entries {
-                    if !out.iter().any(|e| e.key == entry.key) {
+                    if seen.insert(entry.key.clone()) {
                         out.push(entry);
                     }
                 }

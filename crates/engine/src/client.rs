@@ -19,18 +19,17 @@ pub enum Endpoint {
     Tcp(String),
 }
 
-/// A missing path, or one that is no socket, gets a message saying so, not a bare "refused".
+/// A path that is no socket is refused before connecting, with one message whether the path
+/// is missing or is some other file: which files exist is none of the caller's business.
 fn check_socket(endpoint: &str, path: &str) -> Result<()> {
     use std::os::unix::fs::FileTypeExt;
-    let reason = match std::fs::metadata(path) {
-        Ok(meta) if meta.file_type().is_socket() => return Ok(()),
-        Ok(_) => format!("{path} is not a socket"),
-        Err(_) => format!("no socket at {path}"),
-    };
-    Err(EngineError::Unreachable {
-        endpoint: endpoint.to_owned(),
-        reason,
-    })
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.file_type().is_socket() => Ok(()),
+        _ => Err(EngineError::Unreachable {
+            endpoint: endpoint.to_owned(),
+            reason: format!("no Docker engine socket at {path}"),
+        }),
+    }
 }
 
 impl FromStr for Endpoint {

@@ -103,15 +103,19 @@ impl EngineError {
                 {
                     Self::NotDocker {
                         endpoint: endpoint.to_owned(),
-                        reason: chain,
+                        reason: "it does not speak HTTP as the Docker Engine API does".into(),
                     }
                 } else {
                     unreachable
                 }
             }
-            Self::Api { message, .. } => Self::NotDocker {
+            // What a stranger answered is not repeated: it could be anything it holds.
+            Self::Api { status, .. } => Self::NotDocker {
                 endpoint: endpoint.to_owned(),
-                reason: message,
+                reason: match status {
+                    Some(status) => format!("it answered HTTP {status} to GET /version"),
+                    None => "its answer to GET /version is not the Docker Engine API's".into(),
+                },
             },
             other => other,
         }

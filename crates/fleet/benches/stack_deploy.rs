@@ -126,7 +126,12 @@ impl Bench<'_> {
             ),
             Deployer::Flotilla => {
                 self.fleet
-                    .deploy_stack("bench", stack, &self.input, "bench")
+                    .deploy_stack(
+                        "bench",
+                        stack,
+                        &self.input,
+                        ("bench", flotilla_store::Role::Admin),
+                    )
                     .await
                     .expect("deploy");
             }

@@ -37,6 +37,9 @@ pub enum FleetError {
         version: i64,
         reason: String,
     },
+    /// The console has no capacity for this now; trying again later may work.
+    #[error("{0}")]
+    Busy(String),
     /// Several requests of one step failed; each is reported.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Several(Vec<FleetError>),
@@ -98,6 +101,7 @@ impl FleetError {
             Self::PlanProblems(_) => "plan_refused",
             Self::NoManager { .. } => "no_manager",
             Self::Several(_) => "several_failed",
+            Self::Busy(_) => "busy",
             Self::Engine(EngineError::InvalidEndpoint { .. }) => "invalid",
             Self::Engine(EngineError::Unreachable { .. }) => "engine_unreachable",
             Self::Engine(EngineError::Tls { .. }) => "engine_tls",

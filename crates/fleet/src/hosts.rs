@@ -1,4 +1,11 @@
-//! Registering Docker hosts and asking them how they are.
+//! Registering Docker hosts and asking them how they are. What each engine answered is
+//! kept ([`HostStates`]): reading the hosts never probes them — an admin's action, or the
+//! periodic [`Fleet::refresh_hosts`], does — so a page view cannot make the console knock
+//! on arbitrary addresses.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
 
 use flotilla_engine::{DockerClient, Endpoint, EngineInfo, LocalSwarmState};
 use flotilla_store::{Host, NewHost, TlsMaterial};
@@ -18,7 +25,7 @@ pub struct NewHostRequest {
     pub save_anyway: bool,
 }
 
-/// A registered host with what its engine says right now (or why it says nothing).
+/// A registered host with what its engine said when last asked (or why it said nothing).
 #[derive(Debug, Clone, Serialize)]
 pub struct HostStatus {
     pub name: String,
@@ -26,6 +33,64 @@ pub struct HostStatus {
     pub tls: bool,
     pub swarm_id: Option<String>,
     pub engine: Result<EngineInfo, String>,
+    /// When the engine was last asked (unix milliseconds); `None`: not yet.
+    pub checked_at: Option<i64>,
+}
+
+/// When a host's engine was asked (unix milliseconds), and what it answered.
+type Answer = (i64, Result<EngineInfo, String>);
+
+/// Each host's last answer, by host ID.
+#[derive(Debug, Default)]
+pub(crate) struct HostStates(Mutex<HashMap<String, Answer>>);
+
+impl HostStates {
+    fn get(&self, host_id: &str) -> Option<Answer> {
+        let states = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        states.get(host_id).cloned()
+    }
+
+    fn set(&self, host_id: &str, answer: Result<EngineInfo, String>) {
+        let mut states = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        states.insert(host_id.to_owned(), (flotilla_store::now_millis(), answer));
+    }
+
+    fn forget(&self, host_id: &str) {
+        let mut states = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        states.remove(host_id);
+    }
+}
+
+/// Cloud metadata services answer on these names and link-local addresses; an engine never
+/// does, and a console that can be pointed at them could be made to read credentials.
+fn check_not_metadata(endpoint: &Endpoint) -> Result<()> {
+    let Endpoint::Tcp(authority) = endpoint else {
+        return Ok(());
+    };
+    let host = authority
+        .rsplit_once(':')
+        .map_or(authority.as_str(), |(host, _)| host)
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let link_local = match host.parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => ip.is_link_local() || ip.octets() == [100, 100, 100, 200],
+        Ok(IpAddr::V6(ip)) => {
+            (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.segments() == [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254]
+        }
+        Err(_) => matches!(
+            host.as_str(),
+            "metadata" | "metadata.google.internal" | "metadata.goog" | "instance-data"
+        ),
+    };
+    if link_local {
+        return Err(FleetError::invalid(
+            "url",
+            format!("`{host}` is a link-local or cloud metadata address, not a Docker engine"),
+        ));
+    }
+    Ok(())
 }
 
 fn check_tls(url: &Endpoint, tls: &Option<TlsMaterial>) -> Result<()> {
@@ -65,6 +130,7 @@ impl Fleet {
         flotilla_store::check_name("host name", &request.name)
             .map_err(|message| FleetError::invalid("name", message))?;
         let endpoint: Endpoint = request.url.parse()?;
+        check_not_metadata(&endpoint)?;
         check_tls(&endpoint, &request.tls)?;
         let url = endpoint.to_string();
         let probed = self.probe(&endpoint, &request.tls).await;
@@ -85,12 +151,14 @@ impl Fleet {
             Ok(info) => self.note_membership(&host, info).await?.0,
             Err(_) => None,
         };
+        self.host_states.set(&host.id, engine.clone());
         Ok(HostStatus {
             name: host.name,
             url: host.url,
             tls: host.tls.is_some(),
             swarm_id,
             engine,
+            checked_at: Some(flotilla_store::now_millis()),
         })
     }
 
@@ -121,31 +189,59 @@ impl Fleet {
         Ok((swarm_id, node_id))
     }
 
-    /// Every registered host with its engine's answer, asked in parallel.
+    /// Every registered host with what its engine said when last asked; asks no engine.
     pub async fn host_statuses(&self) -> Result<Vec<HostStatus>> {
         let hosts = self.store.hosts().await?;
-        let statuses = join_all(hosts.into_iter().map(|host| async move {
-            let answer = match self.client(&host).await {
-                Ok(client) => client.engine_info().await.map_err(FleetError::from),
-                Err(err) => Err(err),
-            };
-            if matches!(&answer, Err(FleetError::Engine(err)) if err.is_unreachable()) {
-                self.engines.forget_client(&host.id);
-            }
-            let swarm_id = match &answer {
-                Ok(info) => self.note_membership(&host, info).await?.0,
-                Err(_) => host.swarm_id.clone(),
-            };
-            Ok::<_, FleetError>(HostStatus {
-                name: host.name,
-                url: host.url,
-                tls: host.tls.is_some(),
-                swarm_id,
-                engine: answer.map_err(|err| err.to_string()),
+        Ok(hosts
+            .into_iter()
+            .map(|host| {
+                let (checked_at, engine) = match self.host_states.get(&host.id) {
+                    Some((at, answer)) => (Some(at), answer),
+                    None => (None, Err("not checked yet".to_owned())),
+                };
+                HostStatus {
+                    name: host.name,
+                    url: host.url,
+                    tls: host.tls.is_some(),
+                    swarm_id: host.swarm_id,
+                    engine,
+                    checked_at,
+                }
             })
-        }))
-        .await;
-        statuses.into_iter().collect()
+            .collect())
+    }
+
+    /// Asks every registered host's engine how it is, in parallel, and keeps the answers.
+    pub async fn refresh_hosts(&self) -> Result<()> {
+        let hosts = self.store.hosts().await?;
+        let refreshed = join_all(hosts.iter().map(|host| self.refresh_host(host))).await;
+        refreshed.into_iter().collect()
+    }
+
+    /// Asks one host's engine and keeps the answer, noting the swarm it is in.
+    pub(crate) async fn refresh_host(&self, host: &Host) -> Result<()> {
+        let answer = match self.client(host).await {
+            Ok(client) => client.engine_info().await.map_err(FleetError::from),
+            Err(err) => Err(err),
+        };
+        if matches!(&answer, Err(FleetError::Engine(err)) if err.is_unreachable()) {
+            self.engines.forget_client(&host.id);
+        }
+        if let Ok(info) = &answer {
+            self.note_membership(host, info).await?;
+        }
+        self.host_states
+            .set(&host.id, answer.map_err(|err| err.to_string()));
+        Ok(())
+    }
+
+    /// Refreshes the host registered as `host_id`, if it still is.
+    pub(crate) async fn refresh_host_id(&self, host_id: &str) -> Result<()> {
+        let hosts = self.store.hosts().await?;
+        match hosts.iter().find(|h| h.id == host_id) {
+            Some(host) => self.refresh_host(host).await,
+            None => Ok(()),
+        }
     }
 
     /// Forgets a host. Its engine is not touched; a host still in a managed swarm is refused
@@ -162,6 +258,33 @@ impl Fleet {
         }
         self.store.remove_host(&host.id).await?;
         self.engines.forget_client(&host.id);
+        self.host_states.forget(&host.id);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_services_are_not_engines() {
+        for bad in [
+            "tcp://169.254.169.254:80",
+            "tcp://[fe80::1]:2375",
+            "tcp://metadata.google.internal:80",
+            "tcp://100.100.100.200:80",
+        ] {
+            let endpoint: Endpoint = bad.parse().expect("endpoint");
+            assert!(check_not_metadata(&endpoint).is_err(), "{bad}");
+        }
+        for good in [
+            "tcp://10.0.0.2:2376",
+            "unix:///run/docker.sock",
+            "tcp://node1:2375",
+        ] {
+            let endpoint: Endpoint = good.parse().expect("endpoint");
+            assert!(check_not_metadata(&endpoint).is_ok(), "{good}");
+        }
     }
 }

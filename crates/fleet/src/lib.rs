@@ -37,13 +37,21 @@ pub type Result<T, E = FleetError> = std::result::Result<T, E>;
 pub struct Fleet {
     store: Arc<Store>,
     engines: Arc<engines::Engines>,
+    host_states: Arc<hosts::HostStates>,
+    /// Slots for checking stack files, which is CPU work (see `stacks`).
+    checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl Fleet {
+    /// Stack files checked at once; more wait for a slot.
+    pub const CHECKS_AT_ONCE: usize = 2;
+
     pub fn new(store: Arc<Store>) -> Self {
         Self {
             store,
             engines: Arc::default(),
+            host_states: Arc::default(),
+            checks: Arc::new(tokio::sync::Semaphore::new(Self::CHECKS_AT_ONCE)),
         }
     }
 

@@ -183,6 +183,7 @@ impl Fleet {
         self.engines.forget_manager(&swarm.id);
         if let Some(host) = host {
             self.store.set_host_membership(&host.id, None, None).await?;
+            self.refresh_host_id(&host.id).await?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use flotilla_engine::{
     DockerClient, JoinTokens, LocalSwarmState, ManagerReachability, NodeRole, SwarmInit, SwarmJoin,
     TokenKind,
 };
-use flotilla_store::{Host, NewHost, SwarmRecord, TlsMaterial};
+use flotilla_store::{Host, NewHost, Role, SwarmRecord, TlsMaterial};
 use serde::{Deserialize, Serialize};
 
 use crate::engines::client_tls;
@@ -150,6 +150,7 @@ impl Fleet {
         self.store
             .set_host_membership(&host.id, Some(&swarm.id), Some(&node_id))
             .await?;
+        self.refresh_host_id(&host.id).await?;
         Ok(self.store.add_swarm(&swarm.id, name).await?)
     }
 
@@ -178,6 +179,7 @@ impl Fleet {
                 self.store
                     .set_host_membership(&host.id, Some(&swarm.id), info.node_id.as_deref())
                     .await?;
+                self.refresh_host_id(&host.id).await?;
                 return Ok(());
             }
             return Err(FleetError::Conflict(format!(
@@ -221,6 +223,7 @@ impl Fleet {
         self.store
             .set_host_membership(&host.id, Some(&swarm.id), joined.node_id.as_deref())
             .await?;
+        self.refresh_host_id(&host.id).await?;
         Ok(())
     }
 
@@ -269,6 +272,7 @@ impl Fleet {
         self.store
             .set_host_membership(&host.id, Some(&cluster_id), info.node_id.as_deref())
             .await?;
+        self.refresh_host_id(&host.id).await?;
         Ok(record)
     }
 
@@ -304,6 +308,12 @@ impl Fleet {
             candidate = format!("{base}-{n}");
         }
         Ok(candidate)
+    }
+
+    /// Sets the least role that may deploy stacks reaching the nodes (admin or operator).
+    pub async fn set_privileged_deploys(&self, swarm_key: &str, role: Role) -> Result<()> {
+        let swarm = self.store.find_swarm(swarm_key).await?;
+        Ok(self.store.set_privileged_deploys(&swarm.id, role).await?)
     }
 
     pub async fn join_tokens(&self, swarm_key: &str) -> Result<JoinTokens> {
@@ -345,6 +355,7 @@ impl Fleet {
         for (host, client, is_manager) in &members {
             client.leave_swarm(*is_manager).await?;
             self.store.set_host_membership(&host.id, None, None).await?;
+            self.refresh_host_id(&host.id).await?;
         }
         self.engines.forget_manager(&swarm.id);
         Ok(self.store.remove_swarm(&swarm.id).await?)

@@ -100,12 +100,32 @@ async fn a_swarm_is_built_managed_and_dissolved_from_registered_hosts() {
         .register_host(&host("file", &format!("unix://{}", regular_file.display())))
         .await
         .expect_err("regular file");
-    assert!(err.to_string().contains("is not a socket"), "{err}");
+    // A file and no file at all read the same: registering does not tell which paths exist.
+    let missing = dir.path().join("no-such-file");
+    let err_missing = fleet
+        .register_host(&host("none", &format!("unix://{}", missing.display())))
+        .await
+        .expect_err("missing path");
+    assert_eq!(
+        err.to_string()
+            .replace(&regular_file.display().to_string(), "PATH"),
+        err_missing
+            .to_string()
+            .replace(&missing.display().to_string(), "PATH"),
+    );
+    assert!(
+        err.to_string().contains("no Docker engine socket at"),
+        "{err}"
+    );
     let err = fleet
         .register_host(&host("web", &not_docker().await))
         .await
         .expect_err("not docker");
     assert_eq!(err.code(), "not_docker", "{err}");
+    assert!(
+        !err.to_string().contains("not here"),
+        "what a stranger answered is not shown: {err}"
+    );
     let untrusted_client = TlsMaterial {
         // The node's server certificate is not valid for client authentication.
         cert: sandbox.tls_file("node3-cert.pem"),

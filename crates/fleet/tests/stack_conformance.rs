@@ -304,7 +304,12 @@ async fn flotilla_deploys_every_corpus_file_exactly_as_docker_stack_deploy() {
         wait_until_gone(&sandbox, &cli, Duration::from_secs(60)).await;
 
         let deployed = fleet
-            .deploy_stack("conformance", &flt, &input, "conformance")
+            .deploy_stack(
+                "conformance",
+                &flt,
+                &input,
+                ("conformance", flotilla_store::Role::Admin),
+            )
             .await
             .unwrap_or_else(|err| panic!("{}: {err}", file.display()));
         assert!(deployed.applied);
@@ -341,7 +346,7 @@ fn snapshot(sandbox: &Sandbox, stack: &str) -> Snapshot {
 
 async fn assert_no_change(fleet: &Fleet, stack: &str, input: &StackInput, file: &Path) {
     let again = fleet
-        .plan_stack("conformance", stack, input)
+        .plan_stack("conformance", stack, input, flotilla_store::Role::Admin)
         .await
         .expect("plan");
     // bollard reads a service's `Healthcheck` under the API document's `HealthCheck` and so
@@ -432,7 +437,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
             "life",
             "shop",
             &compose(2, "local/busybox:1", true),
-            "alice",
+            ("alice", flotilla_store::Role::Admin),
         )
         .await
         .expect("v1");
@@ -451,7 +456,10 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
 
     // The plan for 6 replicas names exactly that field, and deploying it converges.
     let six = compose(6, "local/busybox:1", true);
-    let plan = fleet.plan_stack("life", "shop", &six).await.expect("plan");
+    let plan = fleet
+        .plan_stack("life", "shop", &six, flotilla_store::Role::Admin)
+        .await
+        .expect("plan");
     let web = plan
         .plan
         .objects
@@ -483,7 +491,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
         "a plan changes nothing"
     );
     fleet
-        .deploy_stack("life", "shop", &six, "alice")
+        .deploy_stack("life", "shop", &six, ("alice", flotilla_store::Role::Admin))
         .await
         .expect("v2");
     let progress = converged(&fleet).await;
@@ -495,7 +503,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
             "life",
             "shop",
             &compose(6, "local/no-such-image:1", true),
-            "bob",
+            ("bob", flotilla_store::Role::Admin),
         )
         .await
         .expect("v3");
@@ -544,7 +552,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
         .await
         .expect("v2 input");
     let rolled = fleet
-        .deploy_stack("life", "shop", &again, "bob")
+        .deploy_stack("life", "shop", &again, ("bob", flotilla_store::Role::Admin))
         .await
         .expect("rollback");
     assert_eq!(rolled.version, Some(4));
@@ -557,7 +565,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
             "life",
             "shop",
             &compose(1, "local/busybox:1", false),
-            "alice",
+            ("alice", flotilla_store::Role::Admin),
         )
         .await
         .expect("prune");
@@ -576,12 +584,22 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
     }
     };
     fleet
-        .deploy_stack("life", "vault", &vault("one"), "alice")
+        .deploy_stack(
+            "life",
+            "vault",
+            &vault("one"),
+            ("alice", flotilla_store::Role::Admin),
+        )
         .await
         .expect("vault");
     let before = everything(&sandbox);
     match fleet
-        .deploy_stack("life", "vault", &vault("two"), "alice")
+        .deploy_stack(
+            "life",
+            "vault",
+            &vault("two"),
+            ("alice", flotilla_store::Role::Admin),
+        )
         .await
     {
         Err(flotilla_fleet::FleetError::PlanProblems(problems)) => {
@@ -596,7 +614,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
     }
     assert_eq!(everything(&sandbox), before);
     let same = fleet
-        .plan_stack("life", "vault", &vault("one"))
+        .plan_stack("life", "vault", &vault("one"), flotilla_store::Role::Admin)
         .await
         .expect("plan");
     assert!(
@@ -636,7 +654,15 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
                 .collect(),
             prune: false,
         };
-        match fleet.deploy_stack("life", "shop", &input, "alice").await {
+        match fleet
+            .deploy_stack(
+                "life",
+                "shop",
+                &input,
+                ("alice", flotilla_store::Role::Admin),
+            )
+            .await
+        {
             Err(flotilla_fleet::FleetError::Compose(err)) => {
                 assert_eq!(
                     err.at.line,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use flotilla_compose::Files;
 use serde::{Deserialize, Serialize};
 
-use crate::Plan;
+use crate::{Plan, Privilege};
 
 /// What a deploy or a plan takes: the same body the API's `PUT …/stacks/{stack}` takes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -74,6 +74,9 @@ mod base64_files {
 pub struct StackPlan {
     pub plan: Plan,
     pub warnings: Vec<String>,
+    /// What in the stack reaches the nodes themselves (see [`crate::privileges`]).
+    #[serde(default)]
+    pub privileges: Vec<Privilege>,
     pub applied: bool,
     /// The version number this deploy was recorded as.
     pub version: Option<i64>,

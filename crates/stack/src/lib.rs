@@ -7,6 +7,7 @@ mod convert;
 mod engine_json;
 mod exchange;
 mod plan;
+mod privileges;
 mod progress;
 mod scheduling;
 mod service;
@@ -22,6 +23,7 @@ pub use exchange::{
 pub use plan::{
     diff_specs, keep_resolved_images, plan, Change, Current, FieldChange, Plan, PlannedObject,
 };
+pub use privileges::{privileges, Privilege};
 pub use progress::{service_progress, ServiceProgress, TaskLine, TaskReport};
 pub use stored::{comparable_spec, keep_force_update, with_reference_ids, ModeKind};
 

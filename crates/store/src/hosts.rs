@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::{new_id, now_millis, Result, Store, StoreError};
+use crate::{new_id, now_millis, Result, Role, Store, StoreError};
 
 /// PEM client material for an engine that listens on `tcp://` with `--tlsverify`.
 #[derive(Clone, PartialEq, Eq)]
@@ -41,6 +41,17 @@ pub struct NewHost {
 pub struct SwarmRecord {
     pub id: String,
     pub name: String,
+    /// The least role that may deploy a stack reaching the nodes themselves (its deploy
+    /// policy): admin unless an admin has let operators.
+    pub privileged_deploys: Role,
+}
+
+fn swarm_from(row: &AnyRow) -> Result<SwarmRecord> {
+    Ok(SwarmRecord {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        privileged_deploys: row.try_get::<String, _>("privileged_deploys")?.parse()?,
+    })
 }
 
 const HOST_COLUMNS: &str = "id, name, url, tls_ca, tls_cert, tls_key, swarm_id, node_id";
@@ -173,35 +184,43 @@ impl Store {
         Ok(SwarmRecord {
             id: id.to_owned(),
             name: name.to_owned(),
+            privileged_deploys: Role::Admin,
         })
     }
 
     pub async fn swarms(&self) -> Result<Vec<SwarmRecord>> {
-        let rows = sqlx::query("SELECT id, name FROM swarms ORDER BY name")
+        let rows = sqlx::query("SELECT id, name, privileged_deploys FROM swarms ORDER BY name")
             .fetch_all(self.pool())
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(SwarmRecord {
-                    id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                })
-            })
-            .collect()
+        rows.iter().map(swarm_from).collect()
     }
 
     async fn find_swarm_opt(&self, key: &str) -> Result<Option<SwarmRecord>> {
-        let row = sqlx::query("SELECT id, name FROM swarms WHERE name = $1 OR id = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
+        let row = sqlx::query(
+            "SELECT id, name, privileged_deploys FROM swarms WHERE name = $1 OR id = $1",
+        )
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(swarm_from).transpose()
+    }
+
+    /// Sets who may deploy stacks that reach the nodes: `Admin` or `Operator`.
+    pub async fn set_privileged_deploys(&self, swarm_id: &str, role: Role) -> Result<()> {
+        if role == Role::Viewer {
+            return Err(StoreError::Invalid(
+                "viewers deploy nothing: choose admin or operator".into(),
+            ));
+        }
+        let done = sqlx::query("UPDATE swarms SET privileged_deploys = $1 WHERE id = $2")
+            .bind(role.as_str())
+            .bind(swarm_id)
+            .execute(self.pool())
             .await?;
-        row.map(|row| {
-            Ok(SwarmRecord {
-                id: row.try_get("id")?,
-                name: row.try_get("name")?,
-            })
-        })
-        .transpose()
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NoSuchSwarm(swarm_id.to_owned()));
+        }
+        Ok(())
     }
 
     /// The swarm named `key`, or whose cluster ID is `key`.

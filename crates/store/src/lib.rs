@@ -20,7 +20,7 @@ pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
 pub use stacks::{NewStackVersion, StackVersion};
 pub use tokens::ApiToken;
-pub use users::{check_name, check_password, Role, User, MIN_PASSWORD_LEN};
+pub use users::{check_name, check_password, Role, User, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -89,8 +89,8 @@ impl Store {
     }
 }
 
-/// Unix milliseconds, the one timestamp format both backends store alike.
-pub(crate) fn now_millis() -> i64 {
+/// Unix milliseconds now: the one timestamp format both backends store alike.
+pub fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX))
@@ -103,4 +103,22 @@ pub(crate) fn new_id() -> String {
     let mut bytes = [0u8; 16];
     rand_core::OsRng.fill_bytes(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A random code a person can type: 80 bits in four groups of four base-32 letters and
+/// digits (`K7QD-M2XA-…`), without the look-alikes 0/O and 1/I.
+pub fn random_code() -> String {
+    use rand_core::RngCore;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    let letters: Vec<char> = bytes
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(b % 32)]))
+        .collect();
+    letters
+        .chunks(4)
+        .map(|group| group.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }

@@ -74,6 +74,9 @@ pub fn check_password(password: &str) -> std::result::Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(format!("password: at least {MIN_PASSWORD_LEN} characters"));
     }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Err(format!("password: at most {MAX_PASSWORD_LEN} bytes"));
+    }
     Ok(())
 }
 
@@ -83,14 +86,43 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub created_at: i64,
+    /// Sessions begun in an earlier epoch are over (the password changed since).
+    pub session_epoch: i64,
 }
 
-fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut rand_core::OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|err| StoreError::Hash(err.to_string()))
+/// Passwords longer than this are refused before any hashing.
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// Verified against when the user does not exist, so an unknown name takes as long as a
+/// wrong password (argon2id of "not a password", default parameters).
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$qPmTI6Nz3m1Vk8/5nUW0ksQVhvG7DLSh8wv9v1BFWKE";
+
+/// Hashes on a blocking thread: argon2 is tens of milliseconds of CPU by design.
+async fn hash_password(password: &str) -> Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut rand_core::OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|err| StoreError::Hash(err.to_string()))
+    })
+    .await
+    .map_err(|err| StoreError::Hash(err.to_string()))?
+}
+
+/// Whether `password` matches `stored`, on a blocking thread.
+async fn password_matches(password: &str, stored: String) -> Result<bool> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let hash = PasswordHash::new(&stored).map_err(|err| StoreError::Hash(err.to_string()))?;
+        Ok(Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok())
+    })
+    .await
+    .map_err(|err| StoreError::Hash(err.to_string()))?
 }
 
 fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
@@ -99,6 +131,7 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
         name: row.try_get("name")?,
         role: row.try_get::<String, _>("role")?.parse()?,
         created_at: row.try_get("created_at")?,
+        session_epoch: row.try_get("session_epoch")?,
     })
 }
 
@@ -133,21 +166,30 @@ impl Store {
             name: name.to_owned(),
             role,
             created_at: now_millis(),
+            session_epoch: 0,
         };
-        let hash = hash_password(password)?;
+        let hash = hash_password(password).await?;
         let sql = if only_if_none {
             "INSERT INTO users (id, name, password_hash, role, created_at) \
              SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM users)"
         } else {
             "INSERT INTO users (id, name, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5)"
         };
+        let mut tx = self.pool().begin().await?;
+        if only_if_none && self.backend() == crate::Backend::Postgres {
+            // Two setups at once on PostgreSQL would each see no user under READ COMMITTED;
+            // the lock makes the second wait and then see the first one's admin.
+            sqlx::query("SELECT pg_advisory_xact_lock(7274013)")
+                .execute(&mut *tx)
+                .await?;
+        }
         let done = sqlx::query(sql)
             .bind(&user.id)
             .bind(&user.name)
             .bind(&hash)
             .bind(role.as_str())
             .bind(user.created_at)
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await
             .map_err(StoreError::on_conflict(StoreError::UserExists(
                 name.to_owned(),
@@ -155,41 +197,49 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::SetupDone);
         }
+        tx.commit().await?;
         Ok(user)
     }
 
     pub async fn find_user(&self, name: &str) -> Result<Option<User>> {
-        let row = sqlx::query("SELECT id, name, role, created_at FROM users WHERE name = $1")
-            .bind(name)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(user_from_row).transpose()
-    }
-
-    /// The user, when `password` is theirs. Unknown names and wrong passwords look alike.
-    pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
         let row = sqlx::query(
-            "SELECT id, name, role, created_at, password_hash FROM users WHERE name = $1",
+            "SELECT id, name, role, created_at, session_epoch FROM users WHERE name = $1",
         )
         .bind(name)
         .fetch_optional(self.pool())
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let stored: String = row.try_get("password_hash")?;
-        let hash = PasswordHash::new(&stored).map_err(|err| StoreError::Hash(err.to_string()))?;
-        if Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-        {
-            Ok(Some(user_from_row(&row)?))
-        } else {
-            Ok(None)
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    /// The user, when `password` is theirs. Unknown names and wrong passwords look alike,
+    /// in what they answer and in how long they take.
+    pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
+        if password.len() > MAX_PASSWORD_LEN {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT id, name, role, created_at, session_epoch, password_hash FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(self.pool())
+        .await?;
+        let stored = match &row {
+            Some(row) => row.try_get("password_hash")?,
+            None => DUMMY_HASH.to_owned(),
+        };
+        let matches = password_matches(password, stored).await?;
+        match row {
+            Some(row) if matches => Ok(Some(user_from_row(&row)?)),
+            _ => Ok(None),
         }
     }
 
+    /// Sets a new password and ends every session the user has.
     pub async fn set_password(&self, name: &str, password: &str) -> Result<()> {
-        let hash = hash_password(password)?;
-        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+        let hash = hash_password(password).await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, session_epoch = session_epoch + 1 WHERE name = $2",
+        )
             .bind(&hash)
             .bind(name)
             .execute(self.pool())

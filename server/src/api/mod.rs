@@ -2,13 +2,13 @@
 //! the UI (a session, or `Authorization: Bearer` with a token from `flotilla token create`,
 //! held to the access table), and calling the same fleet operations the pages do.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use app::auth::ssr::Principal;
+use app::auth::ssr::{ClientAddr, Principal};
 use app::error::{AppError, ErrorCode, FieldAt};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
@@ -113,7 +113,7 @@ fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 async fn audited<T, E>(
     api: &Api,
     principal: &Principal,
-    client: SocketAddr,
+    client: IpAddr,
     (action, target): (&str, String),
     request: serde_json::Value,
     run: impl std::future::Future<Output = Result<T, E>>,
@@ -123,7 +123,7 @@ where
 {
     let event = NewAuditEvent {
         actor: principal.name.clone(),
-        client_addr: client.ip().to_string(),
+        client_addr: client.to_string(),
         action: action.to_owned(),
         target,
         request: request.to_string(),
@@ -164,7 +164,7 @@ struct Adopted {
 
 async fn adopt_swarm(
     Extension(principal): Extension<Principal>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     body: Result<Json<AdoptRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<Adopted>), ApiError> {

@@ -2,16 +2,16 @@
 //! deploy or plan is `{"compose", "env", "files" (base64), "prune"}`; an invalid file is a
 //! 422 naming line, column and key path, and nothing on the swarm changes.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use app::auth::ssr::Principal;
+use app::auth::ssr::{ClientAddr, Principal};
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::{Extension, Json};
 use flotilla_fleet::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
-use flotilla_stack::{Change, PlannedObject};
+use flotilla_stack::{Change, PlannedObject, Privilege};
 use serde::Serialize;
 use serde_json::json;
 
@@ -58,6 +58,8 @@ struct Outcome {
     unchanged: Vec<PlannedObject>,
     problems: Vec<String>,
     warnings: Vec<String>,
+    /// What in the stack reaches the nodes themselves.
+    privileges: Vec<Privilege>,
 }
 
 impl From<StackPlan> for Outcome {
@@ -81,6 +83,7 @@ impl From<StackPlan> for Outcome {
             unchanged: pick(Change::Unchanged),
             problems: result.plan.problems.clone(),
             warnings: result.warnings,
+            privileges: result.privileges,
         }
     }
 }
@@ -92,20 +95,30 @@ async fn list_stacks(
     Ok(Json(api.fleet.stacks(&swarm).await?))
 }
 
+/// A plan reads the running specs, variable values included: audited like a change.
 async fn plan_stack(
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,
     input: Result<Json<StackInput>, JsonRejection>,
 ) -> Result<Json<Outcome>, ApiError> {
     let input = json_body(input)?;
-    Ok(Json(
-        api.fleet.plan_stack(&swarm, &stack, &input).await?.into(),
-    ))
+    let plan = audited(
+        &api,
+        &principal,
+        client,
+        ("stack.plan", format!("{swarm}/{stack}")),
+        app::audit_request(&input),
+        api.fleet.plan_stack(&swarm, &stack, &input, principal.role),
+    )
+    .await?;
+    Ok(Json(plan.into()))
 }
 
 async fn deploy_stack(
     Extension(principal): Extension<Principal>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,
     input: Result<Json<StackInput>, JsonRejection>,
@@ -127,7 +140,7 @@ async fn deploy_stack(
 async fn deploy(
     api: &Api,
     principal: &Principal,
-    client: SocketAddr,
+    client: IpAddr,
     (swarm, stack): (&str, &str),
     input: &StackInput,
     (action, request): (&str, serde_json::Value),
@@ -138,7 +151,8 @@ async fn deploy(
         client,
         (action, format!("{swarm}/{stack}")),
         request,
-        api.fleet.deploy_stack(swarm, stack, input, &principal.name),
+        api.fleet
+            .deploy_stack(swarm, stack, input, (&principal.name, principal.role)),
     )
     .await?;
     Ok(Json(result.into()))
@@ -146,7 +160,7 @@ async fn deploy(
 
 async fn redeploy_version(
     Extension(principal): Extension<Principal>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     Path((swarm, stack, version)): Path<(String, String, i64)>,
 ) -> Result<Json<Outcome>, ApiError> {
@@ -169,7 +183,7 @@ async fn redeploy_version(
 
 async fn remove_stack(
     Extension(principal): Extension<Principal>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, ApiError> {

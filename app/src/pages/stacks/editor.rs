@@ -31,7 +31,17 @@ pub async fn plan_stack(
     input: StackInput,
 ) -> Result<StackPlan, AppError> {
     let caller = crate::auth::ssr::authorize::<PlanStack>().await?;
-    Ok(caller.fleet.plan_stack(&swarm, &stack, &input).await?)
+    // A plan reads the running specs, variable values included: audited like a change.
+    caller
+        .audited(
+            "stack.plan",
+            &format!("{swarm}/{stack}"),
+            audit_request(&input),
+            caller
+                .fleet
+                .plan_stack(&swarm, &stack, &input, caller.principal.role),
+        )
+        .await
 }
 
 #[server(endpoint = "stacks/deploy", input = Json)]
@@ -46,9 +56,12 @@ pub async fn deploy_stack(
             "stack.deploy",
             &format!("{swarm}/{stack}"),
             audit_request(&input),
-            caller
-                .fleet
-                .deploy_stack(&swarm, &stack, &input, &caller.principal.name),
+            caller.fleet.deploy_stack(
+                &swarm,
+                &stack,
+                &input,
+                (&caller.principal.name, caller.principal.role),
+            ),
         )
         .await
 }
@@ -62,15 +75,25 @@ pub async fn stack_source(
     version: Option<i64>,
 ) -> Result<StackInput, AppError> {
     let caller = crate::auth::ssr::authorize::<StackSource>().await?;
-    Ok(match version {
-        Some(version) => {
-            caller
-                .fleet
-                .stack_version_input(&swarm, &stack, version)
-                .await?
-        }
-        None => caller.fleet.latest_stack_input(&swarm, &stack).await?,
-    })
+    let request = serde_json::json!({ "version": version });
+    caller
+        .audited(
+            "stack.source",
+            &format!("{swarm}/{stack}"),
+            request,
+            async {
+                match version {
+                    Some(version) => {
+                        caller
+                            .fleet
+                            .stack_version_input(&swarm, &stack, version)
+                            .await
+                    }
+                    None => caller.fleet.latest_stack_input(&swarm, &stack).await,
+                }
+            },
+        )
+        .await
 }
 
 /// What the browser can say about the text before asking the server.
@@ -327,6 +350,14 @@ fn PlanView(plan: StackPlan) -> impl IntoView {
             <ul class="warnings">
                 {plan.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}
             </ul>
+            {(!plan.privileges.is_empty()).then(|| view! {
+                <p class="hint">"Reaches the nodes themselves:"</p>
+                <ul class="privileges">
+                    {plan.privileges.iter().map(|p| view! {
+                        <li class="privilege" data-service=p.service.clone()>{format!("{} {}", p.service, p.what)}</li>
+                    }).collect_view()}
+                </ul>
+            })}
             <crate::components::DataTable headers=&["Change", "Kind", "Name", "Fields"]>
                 {plan.plan.objects.into_iter().map(plan_row).collect_view()}
             </crate::components::DataTable>

@@ -46,9 +46,12 @@ pub async fn redeploy_version(
             "stack.redeploy",
             &format!("{swarm}/{stack}"),
             serde_json::json!({ "version": version }),
-            caller
-                .fleet
-                .deploy_stack(&swarm, &stack, &input, &caller.principal.name),
+            caller.fleet.deploy_stack(
+                &swarm,
+                &stack,
+                &input,
+                (&caller.principal.name, caller.principal.role),
+            ),
         )
         .await
 }

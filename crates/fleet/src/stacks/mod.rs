@@ -7,9 +7,13 @@ mod history;
 mod running;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use flotilla_engine::{DockerClient, FileObjectKind, StoredObject};
-use flotilla_stack::{Current, Plan, StackInput, StackObjects, StackPlan, LABEL_NAMESPACE};
+use flotilla_stack::{
+    Checked, Current, Plan, Privilege, StackInput, StackObjects, StackPlan, LABEL_NAMESPACE,
+};
+use flotilla_store::Role;
 
 use crate::{Fleet, FleetError, Result};
 
@@ -73,6 +77,7 @@ async fn read_swarm(client: &DockerClient, stack: &str) -> Result<Swarmside> {
 /// A plan with what it was made from, for the deploy that follows it.
 struct Planned {
     plan: Plan,
+    privileges: Vec<Privilege>,
     objects: StackObjects,
     record: flotilla_store::SwarmRecord,
     client: DockerClient,
@@ -80,26 +85,72 @@ struct Planned {
     warnings: Vec<String>,
 }
 
+/// How long one file may take to check. The compose model's own limits keep a check far
+/// below this; it is the last line, so no file holds a checking slot for long.
+const CHECK_TIME_LIMIT: Duration = Duration::from_secs(10);
+
 impl Fleet {
-    /// What deploying `input` as `stack` would change on the swarm; changes nothing.
+    /// Checks `input` as `stack` on a blocking thread, at most [`Fleet::CHECKS_AT_ONCE`] at a
+    /// time and each within [`CHECK_TIME_LIMIT`]: parsing is CPU work, and a hostile file must
+    /// cost one core for a while, never the async workers that serve everyone else.
+    async fn check(&self, stack: &str, input: &StackInput) -> Result<Checked> {
+        let permit = tokio::time::timeout(CHECK_TIME_LIMIT, self.checks.clone().acquire_owned())
+            .await
+            .map_err(|_| FleetError::Busy("other stack files are being checked".into()))?
+            .map_err(|_| FleetError::Busy("the console is shutting down".into()))?;
+        let (stack, input) = (stack.to_owned(), input.clone());
+        let checking = tokio::task::spawn_blocking(move || {
+            // The slot is free again only when the check really ends.
+            let _permit = permit;
+            flotilla_stack::check(&stack, &input.compose, &input.env, &input.files)
+        });
+        match tokio::time::timeout(CHECK_TIME_LIMIT, checking).await {
+            Ok(Ok(checked)) => Ok(checked?),
+            Ok(Err(panicked)) => Err(FleetError::Busy(format!(
+                "checking the file failed: {panicked}"
+            ))),
+            Err(_) => Err(FleetError::Busy(format!(
+                "checking the file took longer than {} s",
+                CHECK_TIME_LIMIT.as_secs()
+            ))),
+        }
+    }
+
+    /// What deploying `input` as `stack` would change on the swarm, for a caller whose
+    /// role is `role`; changes nothing.
     pub async fn plan_stack(
         &self,
         swarm: &str,
         stack: &str,
         input: &StackInput,
+        role: Role,
     ) -> Result<StackPlan> {
-        let Planned { plan, warnings, .. } = self.planned(swarm, stack, input).await?;
+        let Planned {
+            plan,
+            privileges,
+            warnings,
+            ..
+        } = self.planned(swarm, stack, input, role).await?;
         Ok(StackPlan {
             plan,
             warnings,
+            privileges,
             applied: false,
             version: None,
         })
     }
 
-    /// The plan, with what it was made from: the objects wanted and the swarm's state.
-    async fn planned(&self, swarm: &str, stack: &str, input: &StackInput) -> Result<Planned> {
-        let checked = flotilla_stack::check(stack, &input.compose, &input.env, &input.files)?;
+    /// The plan, with what it was made from: the objects wanted and the swarm's state. A
+    /// stack that reaches the nodes is a problem when the swarm's deploy policy asks for a
+    /// higher role than `role`.
+    async fn planned(
+        &self,
+        swarm: &str,
+        stack: &str,
+        input: &StackInput,
+        role: Role,
+    ) -> Result<Planned> {
+        let checked = self.check(stack, input).await?;
         let mut objects = checked.objects;
         let record = self.swarm(swarm).await?;
         let (client, side) = self
@@ -112,8 +163,7 @@ impl Fleet {
         let mut plan = flotilla_stack::plan(&objects, &side.current, input.prune);
         // The engine never returns a secret's data; the last version deployed here knows it.
         if let Some(last) = self.store().latest_stack_version(&record.id, stack).await? {
-            let before = history::version_input(&last)?;
-            let before = flotilla_stack::check(stack, &before.compose, &before.env, &before.files)?;
+            let before = self.check(stack, &history::version_input(&last)?).await?;
             for (name, spec) in &objects.secrets {
                 let changed = before
                     .objects
@@ -127,8 +177,18 @@ impl Fleet {
                 }
             }
         }
+        let privileges = flotilla_stack::privileges(&objects);
+        if !role.allows(record.privileged_deploys) {
+            for privilege in &privileges {
+                plan.problems.push(format!(
+                    "{} {}: on swarm {} that needs an {} (its deploy policy)",
+                    privilege.service, privilege.what, record.name, record.privileged_deploys
+                ));
+            }
+        }
         Ok(Planned {
             plan,
+            privileges,
             objects,
             record,
             client,
@@ -137,23 +197,25 @@ impl Fleet {
         })
     }
 
-    /// Deploys `input` as `stack`: plans first, and touches nothing when the plan has
-    /// problems. Independent objects are created concurrently.
+    /// Deploys `input` as `stack` for `deployed_by`, whose role is `role`: plans first, and
+    /// touches nothing when the plan has problems. Independent objects are created
+    /// concurrently.
     pub async fn deploy_stack(
         &self,
         swarm: &str,
         stack: &str,
         input: &StackInput,
-        deployed_by: &str,
+        (deployed_by, role): (&str, Role),
     ) -> Result<StackPlan> {
         let Planned {
             plan,
+            privileges,
             objects,
             record,
             client,
             side,
             warnings,
-        } = self.planned(swarm, stack, input).await?;
+        } = self.planned(swarm, stack, input, role).await?;
         if !plan.problems.is_empty() {
             return Err(FleetError::PlanProblems(plan.problems));
         }
@@ -169,6 +231,7 @@ impl Fleet {
         Ok(StackPlan {
             plan,
             warnings,
+            privileges,
             applied: true,
             version: Some(version),
         })
