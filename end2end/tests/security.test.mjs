@@ -301,3 +301,20 @@ test('reading join tokens is audited', async () => {
     assert.ok(actions.includes(action), `${action} in the audit log`);
   }
 });
+
+test('stack variables and files are sealed in the database', async () => {
+  const compose = 'services:\n  app:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n'
+    + '    environment:\n      TOKEN: ${TOKEN}\n    secrets: [key]\nsecrets:\n  key:\n    file: ./key.txt\n';
+  const body = { compose, env: { TOKEN: 'hunter2-in-env' }, files: { './key.txt': Buffer.from('hunter2-in-file').toString('base64') } };
+  const deployed = await api(admin, '/swarms/prod/stacks/vault', { method: 'PUT', body: JSON.stringify(body) });
+  assert.equal(deployed.status, 200, await deployed.clone().text());
+  const stored = execFileSync('sqlite3', [join(console_.dataDir, 'flotilla.db'), 'SELECT env, files FROM stack_versions']).toString();
+  assert.ok(stored.length > 0);
+  for (const secret of ['hunter2', Buffer.from('hunter2-in-file').toString('base64')]) {
+    assert.ok(!stored.includes(secret), `${secret} is stored in the clear: ${stored}`);
+  }
+  const source = await post('/api/stacks/source', { swarm: 'prod', stack: 'vault' }, { authorization: `Bearer ${admin}` });
+  assert.equal(source.status, 200, await source.clone().text());
+  assert.equal((await source.json()).env.TOKEN, 'hunter2-in-env', 'the console itself reads them back');
+  await api(admin, '/swarms/prod/stacks/vault', { method: 'DELETE' });
+});

@@ -54,6 +54,11 @@ struct DatabaseArgs {
     /// A postgres://… URL to use PostgreSQL instead of SQLite.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// The key (32 bytes, base64) secrets are sealed with in the database. Unset, it is read
+    /// from secret.key in the data directory, made there on first start. Consoles sharing a
+    /// database must share it.
+    #[arg(long, env = "FLOTILLA_SECRET_KEY", hide_env_values = true)]
+    secret_key: Option<String>,
 }
 
 impl DatabaseArgs {
@@ -78,15 +83,43 @@ impl DatabaseArgs {
     async fn open(&self) -> Result<Store, String> {
         let store = Store::open(&self.url()?)
             .await
+            .map_err(|err| err.to_string())?
+            .sealed_with(&self.secret_key()?);
+        let sealed = store
+            .seal_plaintext()
+            .await
             .map_err(|err| err.to_string())?;
-        if self
-            .database_url
-            .as_deref()
-            .is_none_or(|u| u.trim().is_empty())
-        {
-            private_files(&self.data_dir)?;
+        if sealed > 0 {
+            tracing::info!(sealed, "sealed secrets stored before this version");
         }
+        private_files(&self.data_dir)?;
         Ok(store)
+    }
+
+    /// The configured key, or the one in the data directory (made on first start).
+    fn secret_key(&self) -> Result<flotilla_store::SecretKey, String> {
+        use std::io::Write;
+        if let Some(key) = self.secret_key.as_deref().filter(|k| !k.trim().is_empty()) {
+            return flotilla_store::SecretKey::from_base64(key)
+                .map_err(|err| format!("FLOTILLA_SECRET_KEY: {err}"));
+        }
+        private_dir(&self.data_dir)?;
+        let path = self.data_dir.join("secret.key");
+        let failed = |err: &dyn std::fmt::Display| format!("{}: {err}", path.display());
+        match std::fs::read_to_string(&path) {
+            Ok(text) => flotilla_store::SecretKey::from_base64(&text).map_err(|e| failed(&e)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                let key = flotilla_store::SecretKey::generate();
+                let mut file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&path)
+                    .map_err(|e| failed(&e))?;
+                writeln!(file, "{}", key.to_base64()).map_err(|e| failed(&e))?;
+                Ok(key)
+            }
+            Err(err) => Err(failed(&err)),
+        }
     }
 }
 
@@ -102,6 +135,9 @@ fn private_dir(dir: &std::path::Path) -> Result<(), String> {
 /// Files an earlier version made readable to all are made private too.
 fn private_files(dir: &std::path::Path) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
+    if !dir.exists() {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir).map_err(|err| format!("{}: {err}", dir.display()))? {
         let path = entry.map_err(|err| err.to_string())?.path();
         if path.is_file() {

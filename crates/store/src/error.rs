@@ -34,6 +34,8 @@ pub enum StoreError {
     NoSuchStackVersion(String),
     #[error("password hashing failed: {0}")]
     Hash(String),
+    #[error("{0}")]
+    Sealing(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 }

@@ -56,10 +56,11 @@ fn swarm_from(row: &AnyRow) -> Result<SwarmRecord> {
 
 const HOST_COLUMNS: &str = "id, name, url, tls_ca, tls_cert, tls_key, swarm_id, node_id";
 
-fn host_from(row: &AnyRow) -> Result<Host> {
+fn host_from(store: &Store, row: &AnyRow) -> Result<Host> {
     let ca: Option<String> = row.try_get("tls_ca")?;
     let cert: Option<String> = row.try_get("tls_cert")?;
     let key: Option<String> = row.try_get("tls_key")?;
+    let key = key.map(|key| store.unseal(key)).transpose()?;
     let tls = match (ca, cert, key) {
         (Some(ca), Some(cert), Some(key)) => Some(TlsMaterial { ca, cert, key }),
         _ => None,
@@ -79,6 +80,7 @@ impl Store {
         crate::check_name("host name", &host.name).map_err(StoreError::Invalid)?;
         let id = new_id();
         let tls = host.tls.as_ref();
+        let sealed_key = tls.map(|t| self.seal(&t.key)).transpose()?;
         sqlx::query(
             "INSERT INTO hosts (id, name, url, tls_ca, tls_cert, tls_key, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -88,7 +90,7 @@ impl Store {
         .bind(&host.url)
         .bind(tls.map(|t| t.ca.clone()))
         .bind(tls.map(|t| t.cert.clone()))
-        .bind(tls.map(|t| t.key.clone()))
+        .bind(sealed_key)
         .bind(now_millis())
         .execute(self.pool())
         .await
@@ -113,7 +115,7 @@ impl Store {
         let rows = sqlx::query(&format!("SELECT {HOST_COLUMNS} FROM hosts ORDER BY name"))
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(host_from).collect()
+        rows.iter().map(|row| host_from(self, row)).collect()
     }
 
     /// The host named `key`, or whose ID is `key`.
@@ -125,7 +127,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         match row {
-            Some(row) => host_from(&row),
+            Some(row) => host_from(self, &row),
             None => Err(StoreError::NoSuchHost(key.to_owned())),
         }
     }
@@ -251,6 +253,6 @@ impl Store {
         .bind(swarm_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(host_from).collect()
+        rows.iter().map(|row| host_from(self, row)).collect()
     }
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod error;
 mod hosts;
+mod sealing;
 mod stacks;
 mod tokens;
 mod users;
@@ -13,11 +14,12 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Row};
 
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
+pub use sealing::SecretKey;
 pub use stacks::{NewStackVersion, StackVersion};
 pub use tokens::ApiToken;
 pub use users::{check_name, check_password, Role, User, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
@@ -37,6 +39,8 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Seals secrets at rest, when the store was given a key.
+    sealer: Option<sealing::Sealer>,
 }
 
 impl Store {
@@ -68,7 +72,11 @@ impl Store {
                 .await?;
         }
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            sealer: None,
+        })
     }
 
     /// The default store: `flotilla.db` in the data directory.
@@ -82,6 +90,73 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The store sealing TLS keys and stack variables and files with `key` from now on.
+    pub fn sealed_with(mut self, key: &SecretKey) -> Self {
+        self.sealer = Some(sealing::Sealer::new(key));
+        self
+    }
+
+    /// `plain` as it is stored: sealed when the store has a key.
+    pub(crate) fn seal(&self, plain: &str) -> Result<String> {
+        match &self.sealer {
+            Some(sealer) => sealer.seal(plain),
+            None => Ok(plain.to_owned()),
+        }
+    }
+
+    /// What a stored value holds.
+    pub(crate) fn unseal(&self, stored: String) -> Result<String> {
+        match &self.sealer {
+            Some(sealer) => sealer.open(&stored),
+            None if sealing::Sealer::is_sealed(&stored) => Err(StoreError::Sealing(
+                "a sealed value needs the console's secret key".into(),
+            )),
+            None => Ok(stored),
+        }
+    }
+
+    /// Seals the values written before the store had a key; returns how many.
+    pub async fn seal_plaintext(&self) -> Result<usize> {
+        if self.sealer.is_none() {
+            return Ok(0);
+        }
+        let mut sealed = 0;
+        let keys = sqlx::query("SELECT id, tls_key FROM hosts WHERE tls_key IS NOT NULL")
+            .fetch_all(self.pool())
+            .await?;
+        for row in keys {
+            let (id, key): (String, String) = (row.try_get("id")?, row.try_get("tls_key")?);
+            if !sealing::Sealer::is_sealed(&key) {
+                sqlx::query("UPDATE hosts SET tls_key = $1 WHERE id = $2")
+                    .bind(self.seal(&key)?)
+                    .bind(&id)
+                    .execute(self.pool())
+                    .await?;
+                sealed += 1;
+            }
+        }
+        let versions = sqlx::query("SELECT id, env, files FROM stack_versions")
+            .fetch_all(self.pool())
+            .await?;
+        for row in versions {
+            let (id, env, files): (String, String, String) = (
+                row.try_get("id")?,
+                row.try_get("env")?,
+                row.try_get("files")?,
+            );
+            if !sealing::Sealer::is_sealed(&env) || !sealing::Sealer::is_sealed(&files) {
+                sqlx::query("UPDATE stack_versions SET env = $1, files = $2 WHERE id = $3")
+                    .bind(self.seal(&self.unseal(env)?)?)
+                    .bind(self.seal(&self.unseal(files)?)?)
+                    .bind(&id)
+                    .execute(self.pool())
+                    .await?;
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

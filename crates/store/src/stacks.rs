@@ -35,14 +35,14 @@ pub struct NewStackVersion<'a> {
 const COLUMNS: &str =
     "swarm_id, stack, version, compose, env, files, prune, deployed_by, deployed_at";
 
-fn version_from(row: &AnyRow) -> Result<StackVersion> {
+fn version_from(store: &Store, row: &AnyRow) -> Result<StackVersion> {
     Ok(StackVersion {
         swarm_id: row.try_get("swarm_id")?,
         stack: row.try_get("stack")?,
         version: row.try_get("version")?,
         compose: row.try_get("compose")?,
-        env: row.try_get("env")?,
-        files: row.try_get("files")?,
+        env: store.unseal(row.try_get("env")?)?,
+        files: store.unseal(row.try_get("files")?)?,
         prune: row.try_get::<i64, _>("prune")? != 0,
         deployed_by: row.try_get("deployed_by")?,
         deployed_at: row.try_get("deployed_at")?,
@@ -75,8 +75,8 @@ impl Store {
             .bind(new.stack)
             .bind(next)
             .bind(new.compose)
-            .bind(new.env)
-            .bind(new.files)
+            .bind(self.seal(new.env)?)
+            .bind(self.seal(new.files)?)
             .bind(i64::from(new.prune))
             .bind(new.deployed_by)
             .bind(deployed_at)
@@ -112,7 +112,7 @@ impl Store {
         .bind(stack)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(version_from).collect()
+        rows.iter().map(|row| version_from(self, row)).collect()
     }
 
     /// The stack's newest version, if it has any.
@@ -129,7 +129,7 @@ impl Store {
         .bind(stack)
         .fetch_optional(self.pool())
         .await?;
-        row.as_ref().map(version_from).transpose()
+        row.as_ref().map(|row| version_from(self, row)).transpose()
     }
 
     pub async fn stack_version(
@@ -148,7 +148,7 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         match row {
-            Some(row) => version_from(&row),
+            Some(row) => version_from(self, &row),
             None => Err(StoreError::NoSuchStackVersion(format!(
                 "{stack} version {version}"
             ))),

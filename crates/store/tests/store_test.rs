@@ -368,3 +368,85 @@ async fn an_unknown_database_url_is_refused() {
     ));
     assert!(Role::Admin.allows(Role::Operator) && !Role::Viewer.allows(Role::Operator));
 }
+
+/// TLS keys and stack variables and files are sealed in the database once the store has a
+/// key; values written before are sealed at the next start; without the key nothing opens.
+#[tokio::test]
+async fn secrets_are_sealed_at_rest() {
+    use flotilla_store::{NewHost, NewStackVersion, SecretKey, TlsMaterial};
+    let dir = std::env::temp_dir().join(format!("flotilla-sealed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let url = format!("sqlite://{}", dir.join("flotilla.db").display());
+    let raw = |sql: &str| {
+        let out = std::process::Command::new("sqlite3")
+            .arg(dir.join("flotilla.db"))
+            .arg(sql)
+            .output()
+            .expect("sqlite3 (make test installs it)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let tls = TlsMaterial {
+        ca: "ca".into(),
+        cert: "cert".into(),
+        key: "-----BEGIN PRIVATE KEY----- old".into(),
+    };
+    let version = |env: &'static str| NewStackVersion {
+        swarm_id: "c1",
+        stack: "vault",
+        compose: "services: {}",
+        env,
+        files: r#"{"./token.txt":"c2VjcmV0"}"#,
+        prune: false,
+        deployed_by: "alice",
+    };
+    // Written before sealing existed.
+    let plain = Store::open(&url).await.expect("open");
+    plain
+        .add_host(&NewHost {
+            name: "old".into(),
+            url: "tcp://10.0.0.1:2376".into(),
+            tls: Some(tls.clone()),
+        })
+        .await
+        .expect("host");
+    plain
+        .add_stack_version(&version(r#"{"TOKEN":"hunter2-old"}"#))
+        .await
+        .expect("v1");
+    assert!(raw("SELECT tls_key FROM hosts").contains("PRIVATE KEY"));
+
+    let key = SecretKey::generate();
+    let sealed = Store::open(&url).await.expect("reopen").sealed_with(&key);
+    assert_eq!(sealed.seal_plaintext().await.expect("seal"), 2);
+    assert_eq!(sealed.seal_plaintext().await.expect("again"), 0);
+    sealed
+        .add_stack_version(&version(r#"{"TOKEN":"hunter2-new"}"#))
+        .await
+        .expect("v2");
+    let stored = raw("SELECT tls_key, env, files FROM hosts, stack_versions");
+    for secret in ["PRIVATE KEY", "hunter2", "c2VjcmV0"] {
+        assert!(
+            !stored.contains(secret),
+            "{secret} in the database: {stored}"
+        );
+    }
+    assert_eq!(sealed.find_host("old").await.expect("host").tls, Some(tls));
+    let versions = sealed
+        .stack_versions("c1", "vault")
+        .await
+        .expect("versions");
+    assert_eq!(versions[0].env, r#"{"TOKEN":"hunter2-new"}"#);
+    assert_eq!(versions[1].env, r#"{"TOKEN":"hunter2-old"}"#);
+
+    let keyless = Store::open(&url).await.expect("reopen");
+    assert!(matches!(
+        keyless.find_host("old").await,
+        Err(StoreError::Sealing(_))
+    ));
+    let wrong = Store::open(&url)
+        .await
+        .expect("reopen")
+        .sealed_with(&SecretKey::generate());
+    assert!(wrong.stack_versions("c1", "vault").await.is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
