@@ -10,7 +10,7 @@ use leptos::server_fn::ServerFn;
 use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
-use crate::pages::{audit, hosts, login, nodes, stacks, swarm, swarm_admin, swarms};
+use crate::pages::{audit, hosts, login, nodes, services, stacks, swarm, swarm_admin, swarms};
 
 /// What an endpoint asks of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +113,13 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<stacks::editor::DeployStack>(OPERATOR),
     call::<stacks::history::RedeployVersion>(OPERATOR),
     call::<stacks::remove::RemoveStack>(OPERATOR),
+    call::<stacks::page::StackDrift>(VIEWER),
+    call::<services::ListServices>(VIEWER),
+    call::<services::page::GetService>(VIEWER),
+    call::<services::page::ScaleService>(OPERATOR),
+    call::<services::page::RedeployService>(OPERATOR),
+    call::<services::page::UpdateServiceImage>(OPERATOR),
+    call::<services::page::RollbackService>(OPERATOR),
     api(Method::GET, "/api/v1/swarms", VIEWER),
     api(Method::POST, "/api/v1/swarms", ADMIN),
     api(Method::GET, "/api/v1/swarms/{swarm}/nodes", VIEWER),
@@ -145,6 +152,43 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api(
         Method::POST,
         "/api/v1/swarms/{swarm}/stacks/{stack}/versions/{version}/deploy",
+        OPERATOR,
+    ),
+    api(Method::GET, "/api/v1/swarms/{swarm}/services", VIEWER),
+    api(
+        Method::GET,
+        "/api/v1/swarms/{swarm}/services/{service}",
+        VIEWER,
+    ),
+    api(
+        Method::GET,
+        "/api/v1/swarms/{swarm}/services/{service}/tasks",
+        VIEWER,
+    ),
+    api(
+        Method::POST,
+        "/api/v1/swarms/{swarm}/services/{service}/scale",
+        OPERATOR,
+    ),
+    api(
+        Method::POST,
+        "/api/v1/swarms/{swarm}/services/{service}/redeploy",
+        OPERATOR,
+    ),
+    api(
+        Method::POST,
+        "/api/v1/swarms/{swarm}/services/{service}/image",
+        OPERATOR,
+    ),
+    api(
+        Method::POST,
+        "/api/v1/swarms/{swarm}/services/{service}/rollback",
+        OPERATOR,
+    ),
+    // Logs can carry secrets.
+    api(
+        Method::GET,
+        "/api/v1/swarms/{swarm}/services/{service}/logs",
         OPERATOR,
     ),
 ];

@@ -183,6 +183,9 @@ mod assemble {
                 desired_state: TaskState::Running,
                 message: "started".into(),
                 error: None,
+                exit_code: None,
+                created_at: String::new(),
+                changed_at: String::new(),
             }
         }
 

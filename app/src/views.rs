@@ -72,6 +72,18 @@ pub struct NodeRow {
     pub host: Option<String>,
 }
 
+/// `text` safe in a URL (a query value, a data URL): all but unreserved characters escaped.
+pub fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// Bytes as `docker info` prints them: 1.94GiB.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

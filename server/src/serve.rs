@@ -52,7 +52,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .nest("/api/v1", crate::api::routes(fleet.clone(), store.clone()))
+        .nest(
+            "/api/v1",
+            crate::api::routes(
+                fleet.clone(),
+                store.clone(),
+                crate::api::LogStreams::default(),
+            ),
+        )
         .leptos_routes_with_context(
             &leptos_options,
             routes,

@@ -42,6 +42,7 @@ pub async fn list_audit(
         actor: non_empty(actor),
         action: non_empty(action),
         outcome,
+        target: None,
         limit: 200,
     };
     let events = caller.store.audit_events(&filter).await?;

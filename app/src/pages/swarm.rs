@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use super::nodes::NodesTable;
+use super::services::ServicesPanel;
 use super::stacks::StacksPanel;
 use super::swarm_admin::{AddHostPanel, DeployPolicyPanel, DissolvePanel, TokensPanel};
 use crate::components::ErrorNotice;
@@ -64,6 +65,7 @@ fn SwarmView(swarm: String) -> impl IntoView {
         </Transition>
         <NodesTable swarm=swarm.clone() changes/>
         <StacksPanel swarm=swarm.clone() changes/>
+        <ServicesPanel swarm=swarm.clone() path=format!("/swarms/{swarm}") changes/>
         <AddHostPanel swarm=swarm.clone() changes/>
         <TokensPanel swarm=swarm.clone()/>
         <DeployPolicyPanel swarm=swarm.clone()/>

@@ -3,6 +3,7 @@ use std::str::FromStr;
 
 use bollard::{Docker, API_DEFAULT_VERSION};
 
+use crate::raw::Raw;
 use crate::transport;
 
 use crate::{EngineError, Result};
@@ -98,6 +99,7 @@ impl fmt::Debug for ClientTls {
 pub struct DockerClient {
     pub(crate) docker: Docker,
     pub(crate) endpoint: String,
+    pub(crate) raw: Raw,
 }
 
 impl DockerClient {
@@ -110,7 +112,7 @@ impl DockerClient {
     /// Like [`connect`](Self::connect), with TLS client material for `tcp://` engines.
     pub async fn connect_with(endpoint: &Endpoint, tls: Option<&ClientTls>) -> Result<Self> {
         let name = endpoint.to_string();
-        let docker = match (endpoint, tls) {
+        let link = match (endpoint, tls) {
             (Endpoint::Unix(path), _) => {
                 check_socket(&name, path)?;
                 transport::unix(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
@@ -127,13 +129,19 @@ impl DockerClient {
             }
         }
         .map_err(|err| EngineError::from_bollard("connect", &name, err))?;
-        let docker = docker
+        let docker = link
+            .docker
             .negotiate_version()
             .await
             .map_err(|err| EngineError::from_handshake(&name, tls.is_some(), err))?;
         Ok(Self {
             docker,
             endpoint: name,
+            raw: Raw {
+                send: link.send,
+                base: link.base,
+                timeout: std::time::Duration::from_secs(REQUEST_TIMEOUT_SECS),
+            },
         })
     }
 
@@ -146,6 +154,21 @@ impl DockerClient {
     pub fn api_version(&self) -> String {
         let version = self.docker.client_version();
         format!("{}.{}", version.major_version, version.minor_version)
+    }
+
+    /// A JSON call to `path` (after the API version prefix), for what bollard's models would
+    /// change on the way (see [`crate::raw`]).
+    pub(crate) async fn raw_json(
+        &self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        action: &str,
+    ) -> Result<serde_json::Value> {
+        let path = format!("/v{}{path}", self.api_version());
+        self.raw
+            .json(method, &path, body, &[], (&self.endpoint, action))
+            .await
     }
 
     pub(crate) fn api_error(

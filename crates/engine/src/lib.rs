@@ -8,9 +8,11 @@
 mod client;
 mod error;
 mod file_object;
+mod logs;
 mod model;
 mod network;
 mod node;
+mod raw;
 mod retry;
 mod service;
 mod spec;
@@ -21,10 +23,11 @@ mod transport;
 
 pub use client::{ClientTls, DockerClient, Endpoint};
 pub use error::EngineError;
+pub use logs::{LogLine, LogRequest, LogSource, MAX_LINE};
 pub use model::{
     EngineInfo, FileObjectKind, LocalSwarmState, ManagerReachability, NetworkSummary, Node,
-    NodeAvailability, NodeRole, NodeState, Service, ServiceMode, StoredObject, Swarm, Task,
-    TaskState,
+    NodeAvailability, NodeRole, NodeState, PublishedPort, Service, ServiceMode, ServiceRecord,
+    StoredObject, Swarm, Task, TaskState, UpdateStatus,
 };
 pub use node::NodeChange;
 pub use retry::{retry_on_stale_version, STALE_VERSION_ATTEMPTS};

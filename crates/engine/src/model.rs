@@ -229,6 +229,69 @@ pub struct Task {
     pub desired_state: TaskState,
     pub message: String,
     pub error: Option<String>,
+    /// The container's exit code, once it has exited.
+    pub exit_code: Option<i64>,
+    /// When the task was made, and when its state last changed (RFC 3339).
+    pub created_at: String,
+    pub changed_at: String,
+}
+
+/// How a service's last update or rollback stands (`UpdateStatus` in the Engine API).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateStatus {
+    /// `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused`,
+    /// `rollback_completed`.
+    pub state: String,
+    pub message: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+}
+
+/// A port the swarm publishes for a service (`Endpoint.Ports`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedPort {
+    pub published: u16,
+    pub target: u16,
+    pub protocol: String,
+    /// `ingress` or `host`.
+    pub mode: String,
+}
+
+/// A service as the engine stores it: its spec exactly as written (Engine API JSON), and
+/// what the swarm says about it.
+#[derive(Debug, Clone)]
+pub struct ServiceRecord {
+    pub id: String,
+    pub version: u64,
+    pub spec: Value,
+    /// RFC 3339, as the engine writes it.
+    pub created_at: String,
+    pub updated_at: String,
+    pub update: Option<UpdateStatus>,
+    /// Tasks running and wanted, as the engine counts them.
+    pub running: u64,
+    pub desired: u64,
+    /// A previous spec exists to roll back to.
+    pub has_previous: bool,
+    pub ports: Vec<PublishedPort>,
+}
+
+impl ServiceRecord {
+    pub fn name(&self) -> &str {
+        self.spec
+            .get("Name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The stored object the planner compares.
+    pub fn stored(&self) -> StoredObject {
+        StoredObject {
+            id: self.id.clone(),
+            version: self.version,
+            spec: self.spec.clone(),
+        }
+    }
 }
 
 /// An object the swarm stores, with its spec as Engine API JSON.

@@ -5,8 +5,9 @@ use std::future::Future;
 
 use crate::Result;
 
-/// How many times a write is attempted when others keep changing the object under it.
-pub const STALE_VERSION_ATTEMPTS: u32 = 5;
+/// How many times a write is attempted when others keep changing the object under it
+/// (fifty people pressing + at once must all land).
+pub const STALE_VERSION_ATTEMPTS: u32 = 12;
 
 /// Runs `write(attempt)` (attempt 0, 1, …) until it succeeds, fails for another reason, or
 /// has met a stale version [`STALE_VERSION_ATTEMPTS`] times. Each attempt must read the
@@ -22,10 +23,21 @@ where
             Err(err) if err.is_out_of_sequence() && attempt + 1 < STALE_VERSION_ATTEMPTS => {
                 tracing::debug!(attempt, "stale object version; reading it again");
                 attempt += 1;
+                // Writers that met each other wait different times before the next read.
+                tokio::time::sleep(jitter(attempt)).await;
             }
             other => return other,
         }
     }
+}
+
+/// Up to 10 ms per attempt so far, varying from call to call.
+fn jitter(attempt: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(attempt);
+    let spread = u64::from(attempt) * 10_000;
+    std::time::Duration::from_micros(hasher.finish() % spread.max(1))
 }
 
 #[cfg(test)]

@@ -4,11 +4,11 @@
 use bollard::models::{
     ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated, TaskSpec, TaskSpecContainerSpec,
 };
-use bollard::query_parameters::{ListServicesOptions, UpdateServiceOptions};
+use hyper::Method;
 use serde_json::Value;
 
-use crate::spec::{label_filter, spec_from, stored};
-use crate::{DockerClient, Result, Service, ServiceMode, StoredObject};
+use crate::model::{PublishedPort, UpdateStatus};
+use crate::{DockerClient, Result, Service, ServiceMode, ServiceRecord, StoredObject};
 
 /// `docker service create --name NAME --replicas N IMAGE [COMMAND…]`.
 #[derive(Debug, Clone)]
@@ -67,43 +67,67 @@ impl DockerClient {
             .map_err(self.api_error(&format!("remove service {name_or_id}")))
     }
 
+    /// Services with their specs exactly as the engine has them, and their status,
+    /// optionally only those carrying `label` (`key` or `key=value`).
+    pub async fn services(&self, label: Option<&str>) -> Result<Vec<ServiceRecord>> {
+        let mut path = "/services?status=true".to_owned();
+        if let Some(label) = label {
+            let filters = serde_json::json!({ "label": [label] }).to_string();
+            path.push_str(&format!("&filters={}", percent_encode(&filters)));
+        }
+        let listed = self
+            .raw_json(Method::GET, &path, None, "list services")
+            .await?;
+        Ok(listed
+            .as_array()
+            .map(|services| services.iter().map(convert_record).collect())
+            .unwrap_or_default())
+    }
+
     /// Services with their specs as JSON, optionally only those carrying `label`.
     pub async fn service_specs(&self, label: Option<&str>) -> Result<Vec<StoredObject>> {
-        let options = ListServicesOptions {
-            filters: label.map(label_filter),
-            status: None,
-        };
-        let services = self
-            .docker
-            .list_services(Some(options))
-            .await
-            .map_err(self.api_error("list services"))?;
-        Ok(services
-            .into_iter()
-            .map(|s| stored(s.id, s.version.as_ref(), &s.spec))
+        Ok(self
+            .services(label)
+            .await?
+            .iter()
+            .map(ServiceRecord::stored)
             .collect())
+    }
+
+    /// One service (by name or ID), its spec exactly as the engine has it.
+    pub async fn service(&self, name_or_id: &str) -> Result<ServiceRecord> {
+        let found = self
+            .raw_json(
+                Method::GET,
+                &format!("/services/{}", percent_encode(name_or_id)),
+                None,
+                &format!("inspect service {name_or_id}"),
+            )
+            .await?;
+        Ok(convert_record(&found))
     }
 
     /// One service's spec as JSON, with its current version.
     pub async fn service_spec(&self, name_or_id: &str) -> Result<StoredObject> {
-        let service = self
-            .docker
-            .inspect_service(name_or_id, None)
-            .await
-            .map_err(self.api_error(&format!("inspect service {name_or_id}")))?;
-        Ok(stored(service.id, service.version.as_ref(), &service.spec))
+        Ok(self.service(name_or_id).await?.stored())
     }
 
     /// Creates a service from a full spec; returns its ID.
     pub async fn create_service_spec(&self, spec: &Value) -> Result<String> {
-        let spec: ServiceSpec = spec_from("create service", spec)?;
-        let action = format!("create service {}", spec.name.clone().unwrap_or_default());
+        let name = spec.get("Name").and_then(Value::as_str).unwrap_or_default();
         let created = self
-            .docker
-            .create_service(spec, None)
-            .await
-            .map_err(self.api_error(&action))?;
-        Ok(created.id.unwrap_or_default())
+            .raw_json(
+                Method::POST,
+                "/services/create",
+                Some(spec),
+                &format!("create service {name}"),
+            )
+            .await?;
+        Ok(created
+            .get("ID")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned())
     }
 
     /// Replaces a service's spec, as of `version`; returns the engine's warnings.
@@ -113,18 +137,125 @@ impl DockerClient {
         version: u64,
         spec: &Value,
     ) -> Result<Vec<String>> {
-        let action = format!("update service {id}");
-        let spec: ServiceSpec = spec_from(&action, spec)?;
-        let options = UpdateServiceOptions {
-            version: i32::try_from(version).unwrap_or(i32::MAX),
-            ..Default::default()
-        };
-        let response = self
-            .docker
-            .update_service(id, spec, options, None)
+        self.post_update(id, version, spec, "", &format!("update service {id}"))
             .await
-            .map_err(self.api_error(&action))?;
-        Ok(response.warnings.unwrap_or_default())
+    }
+
+    /// `docker service rollback`: the engine puts the service back on its previous spec.
+    /// `spec` and `version` are the current ones, as the CLI sends them.
+    pub async fn rollback_service(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &Value,
+    ) -> Result<Vec<String>> {
+        self.post_update(
+            id,
+            version,
+            spec,
+            "&rollback=previous",
+            &format!("roll back service {id}"),
+        )
+        .await
+    }
+
+    async fn post_update(
+        &self,
+        id: &str,
+        version: u64,
+        spec: &Value,
+        extra: &str,
+        action: &str,
+    ) -> Result<Vec<String>> {
+        let answer = self
+            .raw_json(
+                Method::POST,
+                &format!(
+                    "/services/{}/update?version={version}{extra}",
+                    percent_encode(id)
+                ),
+                Some(spec),
+                action,
+            )
+            .await?;
+        Ok(answer
+            .get("Warnings")
+            .and_then(Value::as_array)
+            .map(|w| {
+                w.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+}
+
+/// `text` safe in a URL's path or query: everything but unreserved characters escaped.
+pub(crate) fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn text(value: &Value, pointer: &str) -> Option<String> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn convert_record(service: &Value) -> ServiceRecord {
+    let count = |key: &str| {
+        service
+            .pointer(&format!("/ServiceStatus/{key}"))
+            .and_then(Value::as_u64)
+    };
+    let update = service.get("UpdateStatus").and_then(|status| {
+        Some(UpdateStatus {
+            state: text(status, "/State")?,
+            message: text(status, "/Message").unwrap_or_default(),
+            started_at: text(status, "/StartedAt"),
+            completed_at: text(status, "/CompletedAt"),
+        })
+    });
+    let ports = service
+        .pointer("/Endpoint/Ports")
+        .and_then(Value::as_array)
+        .map(|ports| {
+            ports
+                .iter()
+                .map(|port| PublishedPort {
+                    published: port
+                        .get("PublishedPort")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0) as u16,
+                    target: port.get("TargetPort").and_then(Value::as_u64).unwrap_or(0) as u16,
+                    protocol: text(port, "/Protocol").unwrap_or_else(|| "tcp".into()),
+                    mode: text(port, "/PublishMode").unwrap_or_else(|| "ingress".into()),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ServiceRecord {
+        id: text(service, "/ID").unwrap_or_default(),
+        version: service
+            .pointer("/Version/Index")
+            .and_then(Value::as_u64)
+            .unwrap_or(0),
+        spec: service.get("Spec").cloned().unwrap_or(Value::Null),
+        created_at: text(service, "/CreatedAt").unwrap_or_default(),
+        updated_at: text(service, "/UpdatedAt").unwrap_or_default(),
+        update,
+        running: count("RunningTasks").unwrap_or(0),
+        desired: count("DesiredTasks").unwrap_or(0),
+        has_previous: service.get("PreviousSpec").is_some_and(|p| !p.is_null()),
+        ports,
     }
 }
 

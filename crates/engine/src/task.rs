@@ -14,8 +14,8 @@ impl DockerClient {
         self.tasks(filters, "list tasks").await
     }
 
-    /// A service's tasks; `up_to_date` keeps only those made from its current spec (the
-    /// filter `docker stack deploy`'s progress display uses).
+    /// A service's tasks, history included; `up_to_date` keeps only those made from its
+    /// current spec (the filter `docker stack deploy`'s progress display uses).
     pub async fn service_tasks(&self, service_id: &str, up_to_date: bool) -> Result<Vec<Task>> {
         let mut filters = HashMap::from([("service".to_owned(), vec![service_id.to_owned()])]);
         if up_to_date {
@@ -66,5 +66,8 @@ fn convert_task(task: bollard::models::Task) -> Task {
         desired_state,
         message: status.message.unwrap_or_default(),
         error: status.err.filter(|err| !err.is_empty()),
+        exit_code: status.container_status.and_then(|c| c.exit_code),
+        created_at: task.created_at.unwrap_or_default(),
+        changed_at: status.timestamp.unwrap_or_default(),
     }
 }

@@ -9,6 +9,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bollard::{BollardRequest, ClientVersion, Docker};
+use futures::future::BoxFuture;
+use hyper::body::Incoming;
+use hyper::Response;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -82,7 +85,7 @@ impl tower_service::Service<hyper::Uri> for UnixSocket {
 }
 
 /// The body type bollard's requests carry (bollard does not name it publicly).
-trait BodyOf {
+pub(crate) trait BodyOf {
     type Body;
 }
 
@@ -90,7 +93,7 @@ impl<B> BodyOf for hyper::Request<B> {
     type Body = B;
 }
 
-type Body = <BollardRequest as BodyOf>::Body;
+pub(crate) type Body = <BollardRequest as BodyOf>::Body;
 
 fn pooled<C>(connector: C) -> Client<C, Body>
 where
@@ -105,13 +108,29 @@ where
         .build(connector)
 }
 
+/// Sends one request to the engine and answers with its response: what bollard's calls and
+/// the raw JSON calls (see [`crate::raw`]) both go through.
+pub(crate) type Sender = Arc<
+    dyn Fn(BollardRequest) -> BoxFuture<'static, Result<Response<Incoming>, bollard::errors::Error>>
+        + Send
+        + Sync,
+>;
+
+/// The ways to one engine: bollard's client, and the same pooled sender for raw requests.
+pub(crate) struct EngineLink {
+    pub docker: Docker,
+    pub send: Sender,
+    /// Scheme and host the request paths are appended to.
+    pub base: String,
+}
+
 /// A bollard client whose requests go through `client`, against `base` (scheme and host).
 fn docker_over<C>(
     client: Client<C, Body>,
     base: &str,
     timeout: u64,
     version: &ClientVersion,
-) -> Result<Docker, bollard::errors::Error>
+) -> Result<EngineLink, bollard::errors::Error>
 where
     C: tower_service::Service<hyper::Uri> + Clone + Send + Sync + 'static,
     C::Response: Connection + hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static,
@@ -119,20 +138,27 @@ where
     C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let client = Arc::new(client);
-    Docker::connect_with_custom_transport(
-        move |request: BollardRequest| {
-            let client = client.clone();
-            async move {
-                client
-                    .request(request)
-                    .await
-                    .map_err(bollard::errors::Error::from)
-            }
-        },
+    let send: Sender = Arc::new(move |request: BollardRequest| {
+        let client = client.clone();
+        Box::pin(async move {
+            client
+                .request(request)
+                .await
+                .map_err(bollard::errors::Error::from)
+        })
+    });
+    let for_bollard = send.clone();
+    let docker = Docker::connect_with_custom_transport(
+        move |request: BollardRequest| for_bollard(request),
         Some(base),
         timeout,
         version,
-    )
+    )?;
+    Ok(EngineLink {
+        docker,
+        send,
+        base: base.to_owned(),
+    })
 }
 
 /// An engine on a unix socket.
@@ -140,7 +166,7 @@ pub(crate) fn unix(
     path: &str,
     timeout: u64,
     version: &ClientVersion,
-) -> Result<Docker, bollard::errors::Error> {
+) -> Result<EngineLink, bollard::errors::Error> {
     // The host is a placeholder: every connection goes to the socket.
     docker_over(
         pooled(UnixSocket(path.into())),
@@ -155,7 +181,7 @@ pub(crate) fn http(
     authority: &str,
     timeout: u64,
     version: &ClientVersion,
-) -> Result<Docker, bollard::errors::Error> {
+) -> Result<EngineLink, bollard::errors::Error> {
     docker_over(
         pooled(HttpConnector::new()),
         &format!("http://{authority}"),
@@ -200,7 +226,7 @@ pub(crate) fn https(
     config: rustls::ClientConfig,
     timeout: u64,
     version: &ClientVersion,
-) -> Result<Docker, bollard::errors::Error> {
+) -> Result<EngineLink, bollard::errors::Error> {
     let mut http = HttpConnector::new();
     http.enforce_http(false);
     let connector = hyper_rustls::HttpsConnector::from((http, config));

@@ -106,6 +106,10 @@ impl FleetError {
             Self::Engine(EngineError::Unreachable { .. }) => "engine_unreachable",
             Self::Engine(EngineError::Tls { .. }) => "engine_tls",
             Self::Engine(EngineError::NotDocker { .. }) => "not_docker",
+            // The engine has no such object: the request named something that is not there.
+            Self::Engine(EngineError::Api {
+                status: Some(404), ..
+            }) => "not_found",
             Self::Engine(_) => "engine_error",
             Self::DamagedVersion { .. } | Self::Store(_) => "internal",
         }

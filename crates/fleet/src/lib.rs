@@ -9,17 +9,19 @@ mod error;
 mod hosts;
 mod nodes;
 mod overview;
+mod services;
 mod stacks;
 mod swarms;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use flotilla_store::Store;
 
 pub use error::FleetError;
 pub use flotilla_engine::{
-    EngineInfo, LocalSwarmState, ManagerReachability, Node, NodeAvailability, NodeRole, NodeState,
-    Service, ServiceMode, Task, TaskState, TokenKind,
+    EngineInfo, LocalSwarmState, LogLine, LogRequest, ManagerReachability, Node, NodeAvailability,
+    NodeRole, NodeState, Service, ServiceMode, Task, TaskState, TokenKind,
 };
 pub use flotilla_stack::{
     ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
@@ -27,6 +29,7 @@ pub use flotilla_stack::{
 pub use hosts::{HostStatus, NewHostRequest};
 pub use nodes::{NodeAction, NodeEntry};
 pub use overview::SwarmState;
+pub use services::{Recording, MAX_REPLICAS};
 pub use swarms::{JoinRole, SwarmSummary};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;
@@ -40,6 +43,9 @@ pub struct Fleet {
     host_states: Arc<hosts::HostStates>,
     /// Slots for checking stack files, which is CPU work (see `stacks`).
     checks: Arc<tokio::sync::Semaphore>,
+    /// One lock per stack: its deploys and recorded service changes happen one at a time, so
+    /// the versions written and the swarm agree.
+    stack_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl Fleet {
@@ -52,7 +58,25 @@ impl Fleet {
             engines: Arc::default(),
             host_states: Arc::default(),
             checks: Arc::new(tokio::sync::Semaphore::new(Self::CHECKS_AT_ONCE)),
+            stack_locks: Arc::default(),
         }
+    }
+
+    /// Waits for the lock of `stack` on swarm `swarm_id` (none for a service in no stack).
+    pub(crate) async fn lock_stack(
+        &self,
+        swarm_id: &str,
+        stack: Option<String>,
+    ) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        let stack = stack?;
+        let lock = {
+            let mut locks = self.stack_locks.lock().unwrap_or_else(|p| p.into_inner());
+            locks
+                .entry(format!("{swarm_id}/{stack}"))
+                .or_default()
+                .clone()
+        };
+        Some(lock.lock_owned().await)
     }
 
     pub fn store(&self) -> &Store {

@@ -94,6 +94,9 @@ pub struct StackVersionInfo {
     pub env_names: Vec<String>,
     pub file_names: Vec<String>,
     pub prune: bool,
+    /// Why this version was made, when it was not a deploy of a new file.
+    #[serde(default)]
+    pub note: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -9,8 +9,10 @@ mod exchange;
 mod plan;
 mod privileges;
 mod progress;
+mod record;
 mod scheduling;
 mod service;
+mod services;
 mod stored;
 
 pub use check::{check, check_stack_name, warning_text, CheckError, Checked, MAX_SERVICE_NAME};
@@ -25,6 +27,12 @@ pub use plan::{
 };
 pub use privileges::{privileges, Privilege};
 pub use progress::{service_progress, ServiceProgress, TaskLine, TaskReport};
+pub use record::{record, Field, Recorded};
+pub use services::{
+    check_image_reference, page_of, split_digest, ConsoleChange, Drift, EnvVar,
+    ServiceActionResult, ServiceDetail, ServicePage, ServiceQuery, ServiceRow, SortKey, TaskRow,
+    UpdateState, MAX_FILTER, PAGE_SIZE,
+};
 pub use stored::{comparable_spec, keep_force_update, with_reference_ids, ModeKind};
 
 /// `web` in stack `shop` is `shop_web`, as the CLI scopes every name it makes.

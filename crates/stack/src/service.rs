@@ -33,7 +33,8 @@ pub(crate) fn service_spec(stack: &str, service: &Service, compose: &Compose) ->
         container.insert("StopGracePeriod".into(), json!(period));
     }
     if let Some(check) = &service.healthcheck {
-        container.insert("HealthCheck".into(), healthcheck(check));
+        // The engine's own spelling, which it answers with (Go reads either).
+        container.insert("Healthcheck".into(), healthcheck(check));
     }
     let hosts: Vec<String> = service
         .extra_hosts

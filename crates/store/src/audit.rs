@@ -35,6 +35,7 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     pub action: Option<String>,
     pub outcome: Option<AuditOutcome>,
+    pub target: Option<String>,
     /// At most this many, newest first (0 means 100).
     pub limit: i64,
 }
@@ -125,12 +126,14 @@ impl Store {
             "SELECT id, at, actor, client_addr, action, target, request, outcome, error, finished_at \
              FROM audit_events \
              WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR outcome = $3) \
+             AND ($5 = '' OR target = $5) \
              ORDER BY at DESC, id LIMIT $4",
         )
         .bind(filter.actor.clone().unwrap_or_default())
         .bind(filter.action.clone().unwrap_or_default())
         .bind(filter.outcome.map(AuditOutcome::as_str).unwrap_or_default())
         .bind(if filter.limit > 0 { filter.limit } else { 100 })
+        .bind(filter.target.clone().unwrap_or_default())
         .fetch_all(self.pool())
         .await?;
         rows.iter()

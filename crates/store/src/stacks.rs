@@ -19,6 +19,8 @@ pub struct StackVersion {
     pub deployed_by: String,
     /// Unix milliseconds.
     pub deployed_at: i64,
+    /// Why this version was made, when it was not a deploy of a new file.
+    pub note: String,
 }
 
 #[derive(Debug, Clone)]
@@ -30,10 +32,11 @@ pub struct NewStackVersion<'a> {
     pub files: &'a str,
     pub prune: bool,
     pub deployed_by: &'a str,
+    pub note: &'a str,
 }
 
 const COLUMNS: &str =
-    "swarm_id, stack, version, compose, env, files, prune, deployed_by, deployed_at";
+    "swarm_id, stack, version, compose, env, files, prune, deployed_by, deployed_at, note";
 
 fn version_from(store: &Store, row: &AnyRow) -> Result<StackVersion> {
     Ok(StackVersion {
@@ -46,6 +49,7 @@ fn version_from(store: &Store, row: &AnyRow) -> Result<StackVersion> {
         prune: row.try_get::<i64, _>("prune")? != 0,
         deployed_by: row.try_get("deployed_by")?,
         deployed_at: row.try_get("deployed_at")?,
+        note: row.try_get("note")?,
     })
 }
 
@@ -68,7 +72,8 @@ impl Store {
             let deployed_at = now_millis();
             let inserted = sqlx::query(
                 "INSERT INTO stack_versions (id, swarm_id, stack, version, compose, env, files, \
-                 prune, deployed_by, deployed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                 prune, deployed_by, deployed_at, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(new_id())
             .bind(new.swarm_id)
@@ -80,6 +85,7 @@ impl Store {
             .bind(i64::from(new.prune))
             .bind(new.deployed_by)
             .bind(deployed_at)
+            .bind(new.note)
             .execute(self.pool())
             .await;
             match inserted {
@@ -94,6 +100,7 @@ impl Store {
                         prune: new.prune,
                         deployed_by: new.deployed_by.to_owned(),
                         deployed_at,
+                        note: new.note.to_owned(),
                     })
                 }
                 Err(sqlx::Error::Database(db)) if db.is_unique_violation() && attempt < 5 => {}

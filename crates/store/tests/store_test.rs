@@ -237,6 +237,7 @@ async fn stack_versions(store: &Store) {
         files: "{}",
         prune: compose.contains("v2"),
         deployed_by: "alice",
+        note: "",
     };
     let first = store
         .add_stack_version(&deploy("services: {} # v1"))
@@ -398,6 +399,7 @@ async fn secrets_are_sealed_at_rest() {
         files: r#"{"./token.txt":"c2VjcmV0"}"#,
         prune: false,
         deployed_by: "alice",
+        note: "",
     };
     // Written before sealing existed.
     let plain = Store::open(&url).await.expect("open");

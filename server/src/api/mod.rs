@@ -18,12 +18,16 @@ use flotilla_store::{NewAuditEvent, Store, TlsMaterial};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod services;
 mod stacks;
+
+pub use services::LogStreams;
 
 #[derive(Clone)]
 struct Api {
     fleet: Arc<Fleet>,
     store: Arc<Store>,
+    log_streams: LogStreams,
 }
 
 /// Where these routes are mounted.
@@ -38,6 +42,7 @@ fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
         (Method::GET, "/swarms/{swarm}/nodes", get(list_nodes)),
     ];
     all.extend(stacks::endpoints());
+    all.extend(services::endpoints());
     all
 }
 
@@ -50,14 +55,22 @@ pub fn declared() -> Vec<(Method, String)> {
         .collect()
 }
 
-pub fn routes<S: Clone + Send + Sync + 'static>(fleet: Arc<Fleet>, store: Arc<Store>) -> Router<S> {
+pub fn routes<S: Clone + Send + Sync + 'static>(
+    fleet: Arc<Fleet>,
+    store: Arc<Store>,
+    log_streams: LogStreams,
+) -> Router<S> {
     endpoints()
         .into_iter()
         .fold(Router::new(), |router, (_, path, handler)| {
             router.route(path, handler)
         })
         .fallback(|| async { ApiError(AppError::new(ErrorCode::NotFound, "no such endpoint")) })
-        .with_state(Api { fleet, store })
+        .with_state(Api {
+            fleet,
+            store,
+            log_streams,
+        })
 }
 
 /// `{"error": {"code", "message", "field", "details"}}` with the status the code stands for.

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_params_map;
 
+use super::compose_input::{check, name_problem, Check, ComposeInput};
 use super::progress::ProgressTable;
 use crate::components::ErrorNotice;
 use crate::error::{AppError, ErrorCode};
@@ -94,30 +95,6 @@ pub async fn stack_source(
             },
         )
         .await
-}
-
-/// What the browser can say about the text before asking the server.
-#[derive(Debug, Clone, PartialEq)]
-enum Check {
-    Valid {
-        services: usize,
-        warnings: Vec<String>,
-    },
-    Invalid(String),
-}
-
-fn check(stack: &str, compose: &str, env: &str, files: &flotilla_compose::Files) -> Check {
-    let env = match flotilla_compose::parse_dotenv(env) {
-        Ok(env) => env,
-        Err(err) => return Check::Invalid(format!("variables, {err}")),
-    };
-    match flotilla_stack::check(stack, compose, &env, files) {
-        Ok(checked) => Check::Valid {
-            services: checked.objects.services.len(),
-            warnings: checked.warnings,
-        },
-        Err(err) => Check::Invalid(err.to_string()),
-    }
 }
 
 fn env_text(env: &BTreeMap<String, String>) -> String {
@@ -241,7 +218,12 @@ pub fn StackEditor(
         }
     };
     let busy = move || plan.pending().get() || deploy.pending().get();
-    let valid = move || matches!(checked.get(), Check::Valid { .. });
+    let named = Memo::new(move |_| name_problem(&name.get()));
+    let valid = move || matches!(checked.get(), Check::Valid { .. }) && named.get().is_none();
+    let error_line = Signal::derive(move || match checked.get() {
+        Check::Invalid { line, .. } => line,
+        Check::Valid { .. } => None,
+    });
     let can_deploy = move || {
         !busy()
             && valid()
@@ -259,10 +241,11 @@ pub fn StackEditor(
                 <input id="stack-name-input" prop:value=move || name.get() disabled=fixed_name
                     on:input=move |ev| name.set(event_target_value(&ev))/>
             </label>
-            <label>"docker-compose.yml"
-                <textarea id="compose" rows="18" spellcheck="false" prop:value=move || compose.get()
-                    on:input=move |ev| compose.set(event_target_value(&ev))></textarea>
-            </label>
+            {move || named.get().map(|problem| view! {
+                <p class="notice error" id="name-validation">{format!("stack name: {problem}")}</p>
+            })}
+            <label for="compose">"docker-compose.yml"</label>
+            <ComposeInput compose env error_line/>
             {move || match checked.get() {
                 Check::Valid { services, warnings } => view! {
                     <div id="validation" class="notice ok" data-valid="true">
@@ -272,8 +255,9 @@ pub fn StackEditor(
                         </ul>
                     </div>
                 }.into_any(),
-                Check::Invalid(message) => view! {
-                    <div id="validation" class="notice error" data-valid="false">{message}</div>
+                Check::Invalid { message, line } => view! {
+                    <div id="validation" class="notice error" data-valid="false"
+                        data-line=line.map(|l| l.to_string())>{message}</div>
                 }.into_any(),
             }}
             <label>"Variables (NAME=value, one per line)"

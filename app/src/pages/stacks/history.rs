@@ -112,7 +112,7 @@ pub fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Int
                     return Ok::<_, AppError>(view! { <p class="notice" id="no-versions">"Deployed outside Flotilla: no versions recorded yet."</p> }.into_any());
                 }
                 Ok(view! {
-                    <DataTable id="versions" headers=&["Version", "By", "When", "Variables and files", ""]>
+                    <DataTable id="versions" headers=&["Version", "By", "When", "Variables and files", "Note", ""]>
                         {versions.into_iter().map(|v| {
                             let version = v.version;
                             let attached = v.env_names.iter().chain(v.file_names.iter()).cloned().collect::<Vec<_>>().join(", ");
@@ -122,12 +122,16 @@ pub fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Int
                                     <td>{v.deployed_by.clone()}</td>
                                     <td class="when" data-millis=v.deployed_at.to_string()>{crate::views::utc_time(v.deployed_at)}</td>
                                     <td>{attached}</td>
+                                    <td class="note">{v.note.clone()}</td>
                                     <td class="actions">
                                         {(version > 1).then(|| view! {
                                             <button class="secondary diff" data-version=version.to_string()
                                                 on:click=move |_| show_diff(version - 1, version)>"Diff with previous"</button>
                                         })}
                                         // One redeploy at a time: a double click must not deploy twice.
+                                        <a class="button secondary download" data-version=version.to_string()
+                                            download=format!("{}-v{version}.yml", stack.get_value())
+                                            href=format!("data:text/yaml;charset=utf-8,{}", crate::views::percent_encode(&v.compose))>"Download"</a>
                                         <button class="secondary redeploy" data-version=version.to_string()
                                             disabled=move || redeploy.pending().get()
                                             on:click=move |_| redeploy_version(version)>"Redeploy"</button>

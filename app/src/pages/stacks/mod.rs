@@ -2,6 +2,7 @@
 //! its services' progress, networks, history and removal, and the editor that plans and
 //! deploys ([`editor`]).
 
+mod compose_input;
 pub mod editor;
 pub mod history;
 pub mod page;

@@ -1,7 +1,7 @@
 //! A stack's own page: its services' progress, its networks, its history, the editor to
 //! change it, and removal.
 
-use flotilla_stack::StackNetwork;
+use flotilla_stack::{Drift, StackNetwork};
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
@@ -11,11 +11,19 @@ use super::progress::ProgressTable;
 use super::remove::RemovePanel;
 use crate::components::{DataTable, Loading};
 use crate::error::AppError;
+use crate::pages::services::ServicesPanel;
 
 #[server(endpoint = "stacks/networks")]
 pub async fn stack_networks(swarm: String, stack: String) -> Result<Vec<StackNetwork>, AppError> {
     let caller = crate::auth::ssr::authorize::<StackNetworks>().await?;
     Ok(caller.fleet.stack_networks(&swarm, &stack).await?)
+}
+
+/// The stack's services whose running spec differs from its newest version.
+#[server(endpoint = "stacks/drift")]
+pub async fn stack_drift(swarm: String, stack: String) -> Result<Vec<Drift>, AppError> {
+    let caller = crate::auth::ssr::authorize::<StackDrift>().await?;
+    Ok(caller.fleet.stack_drift(&swarm, &stack).await?)
 }
 
 #[component]
@@ -43,6 +51,9 @@ fn StackView(swarm: String, stack: String) -> impl IntoView {
     view! {
         <h1>"Stack "<span id="stack-name">{stack.clone()}</span>" on "<a href=back>{swarm.clone()}</a></h1>
         <ProgressTable swarm=swarm.clone() stack=stack.clone() changes/>
+        <DriftPanel swarm=swarm.clone() stack=stack.clone() changes/>
+        <ServicesPanel swarm=swarm.clone() stack=stack.clone()
+            path=format!("/swarms/{swarm}/stacks/{stack}") changes/>
         <NetworksTable swarm=swarm.clone() stack=stack.clone() changes/>
         <History swarm=swarm.clone() stack=stack.clone() changes/>
         <EditPanel swarm=swarm.clone() stack=stack.clone()/>
@@ -70,6 +81,40 @@ fn NetworksTable(swarm: String, stack: String, changes: RwSignal<u32>) -> impl I
                         }).collect_view()}
                     </DataTable>
                 })
+            })}
+        </Loading>
+    }
+}
+
+/// Where the swarm no longer runs what the newest version says, and who changed it last.
+#[component]
+fn DriftPanel(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoView {
+    let drift = Resource::new(
+        move || changes.get(),
+        move |_| stack_drift(swarm.clone(), stack.clone()),
+    );
+    let show =
+        |v: &Option<serde_json::Value>| v.as_ref().map_or("—".to_owned(), |v| v.to_string());
+    view! {
+        <Loading>
+            {move || Suspend::new(async move {
+                let drifts = drift.await?;
+                Ok::<_, AppError>((!drifts.is_empty()).then(|| view! {
+                    <section class="notice warn" id="drift">
+                        <strong>"Not as the newest version says:"</strong>
+                        <ul>
+                            {drifts.into_iter().map(|d| {
+                                let fields = d.fields.iter().map(|f| format!("{} {} on the swarm, {} in version {}", f.path, show(&f.before), show(&f.after), d.version)).collect::<Vec<_>>().join("; ");
+                                let who = match &d.last_change {
+                                    Some(change) => format!(" — last changed: {} by {} at {}", change.action, change.actor, crate::views::utc_time(change.at)),
+                                    None => " — changed outside Flotilla".to_owned(),
+                                };
+                                view! { <li class="drift" data-service=d.service.clone()>{format!("{}: {fields}{who}", d.service)}</li> }
+                            }).collect_view()}
+                        </ul>
+                        <p class="hint">"Redeploying the newest version puts these back as the file says."</p>
+                    </section>
+                }))
             })}
         </Loading>
     }

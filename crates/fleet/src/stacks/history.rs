@@ -6,7 +6,7 @@ use flotilla_store::{NewStackVersion, StackVersion, SwarmRecord};
 
 use crate::{Fleet, FleetError, Result};
 
-pub(super) fn version_input(version: &StackVersion) -> Result<StackInput> {
+pub(crate) fn version_input(version: &StackVersion) -> Result<StackInput> {
     let damaged = |err: serde_json::Error| FleetError::DamagedVersion {
         stack: version.stack.clone(),
         version: version.version,
@@ -24,12 +24,12 @@ pub(super) fn version_input(version: &StackVersion) -> Result<StackInput> {
 
 impl Fleet {
     /// Records a deploy of `input` as the stack's next version; returns its number.
-    pub(super) async fn record_version(
+    pub(crate) async fn record_version(
         &self,
         swarm: &SwarmRecord,
         stack: &str,
         input: &StackInput,
-        deployed_by: &str,
+        (deployed_by, note): (&str, &str),
     ) -> Result<i64> {
         let env = serde_json::to_string(&input.env).unwrap_or_default();
         let files = flotilla_stack::files_to_json(&input.files);
@@ -43,6 +43,7 @@ impl Fleet {
                 files: &files,
                 prune: input.prune,
                 deployed_by,
+                note,
             })
             .await?;
         Ok(version.version)
@@ -64,6 +65,7 @@ impl Fleet {
                     env_names: input.env.into_keys().collect(),
                     file_names: input.files.into_keys().collect(),
                     prune: v.prune,
+                    note: v.note,
                 })
             })
             .collect()

@@ -3,8 +3,11 @@
 //! progress, networks and removal ([`running`]).
 
 mod apply;
+mod drift;
 mod history;
 mod running;
+
+pub(crate) use history::version_input;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -93,7 +96,7 @@ impl Fleet {
     /// Checks `input` as `stack` on a blocking thread, at most [`Fleet::CHECKS_AT_ONCE`] at a
     /// time and each within [`CHECK_TIME_LIMIT`]: parsing is CPU work, and a hostile file must
     /// cost one core for a while, never the async workers that serve everyone else.
-    async fn check(&self, stack: &str, input: &StackInput) -> Result<Checked> {
+    pub(crate) async fn check(&self, stack: &str, input: &StackInput) -> Result<Checked> {
         let permit = tokio::time::timeout(CHECK_TIME_LIMIT, self.checks.clone().acquire_owned())
             .await
             .map_err(|_| FleetError::Busy("other stack files are being checked".into()))?
@@ -207,6 +210,8 @@ impl Fleet {
         input: &StackInput,
         (deployed_by, role): (&str, Role),
     ) -> Result<StackPlan> {
+        let swarm_id = self.swarm(swarm).await?.id;
+        let _serial = self.lock_stack(&swarm_id, Some(stack.to_owned())).await;
         let Planned {
             plan,
             privileges,
@@ -226,7 +231,7 @@ impl Fleet {
         }
         applied?;
         let version = self
-            .record_version(&record, stack, input, deployed_by)
+            .record_version(&record, stack, input, (deployed_by, ""))
             .await?;
         Ok(StackPlan {
             plan,

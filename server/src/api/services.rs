@@ -1,0 +1,464 @@
+//! `/api/v1/swarms/{swarm}/services…`: list, inspect, scale, redeploy, change the image of,
+//! roll back, and follow the logs of services. `{service}` is a service's full name or ID,
+//! as the docker CLI takes it.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use app::auth::ssr::{ClientAddr, Principal};
+use app::error::{AppError, ErrorCode};
+use axum::body::Body;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, Method};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::{Extension, Json};
+use flotilla_fleet::{LogRequest, Recording, MAX_REPLICAS};
+use flotilla_stack::{
+    ServiceActionResult, ServiceDetail, ServicePage, ServiceQuery, SortKey, TaskRow,
+};
+use flotilla_store::Role;
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{audited, json_body, Api, ApiError};
+
+pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
+    const SERVICE: &str = "/swarms/{swarm}/services/{service}";
+    vec![
+        (Method::GET, "/swarms/{swarm}/services", get(list)),
+        (Method::GET, SERVICE, get(detail)),
+        (
+            Method::GET,
+            "/swarms/{swarm}/services/{service}/tasks",
+            get(tasks),
+        ),
+        (
+            Method::POST,
+            "/swarms/{swarm}/services/{service}/scale",
+            post(scale),
+        ),
+        (
+            Method::POST,
+            "/swarms/{swarm}/services/{service}/redeploy",
+            post(redeploy),
+        ),
+        (
+            Method::POST,
+            "/swarms/{swarm}/services/{service}/image",
+            post(image),
+        ),
+        (
+            Method::POST,
+            "/swarms/{swarm}/services/{service}/rollback",
+            post(rollback),
+        ),
+        (
+            Method::GET,
+            "/swarms/{swarm}/services/{service}/logs",
+            get(logs),
+        ),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+struct ListParams {
+    #[serde(default)]
+    q: String,
+    stack: Option<String>,
+    sort: Option<String>,
+    #[serde(default)]
+    desc: bool,
+    /// From 1.
+    page: Option<usize>,
+}
+
+async fn list(
+    State(api): State<Api>,
+    Path(swarm): Path<String>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<ServicePage>, ApiError> {
+    let sort = match params.sort.as_deref() {
+        None => SortKey::Name,
+        Some(text) => SortKey::parse(text).ok_or_else(|| {
+            ApiError(AppError::invalid(
+                "sort",
+                format!("`{text}` is not one of name, stack, mode, running, image, updated"),
+            ))
+        })?,
+    };
+    let query = ServiceQuery {
+        filter: params.q,
+        stack: params.stack,
+        sort,
+        descending: params.desc,
+        page: params.page.unwrap_or(1).saturating_sub(1),
+    };
+    Ok(Json(api.fleet.services(&swarm, &query).await?))
+}
+
+async fn detail(
+    Extension(principal): Extension<Principal>,
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+) -> Result<Json<ServiceDetail>, ApiError> {
+    // Variable values can be secrets: operators see them, viewers their names.
+    let values = principal.role.allows(Role::Operator);
+    Ok(Json(
+        api.fleet.service_detail(&swarm, &service, values).await?,
+    ))
+}
+
+async fn tasks(
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+) -> Result<Json<Vec<TaskRow>>, ApiError> {
+    Ok(Json(
+        api.fleet
+            .service_detail(&swarm, &service, false)
+            .await?
+            .tasks,
+    ))
+}
+
+fn default_record() -> bool {
+    true
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScaleRequest {
+    replicas: Value,
+    #[serde(default = "default_record")]
+    record: bool,
+}
+
+/// Replicas as sent: a whole number from 0 to the maximum, nothing else.
+fn replicas(value: &Value) -> Result<u64, ApiError> {
+    value
+        .as_u64()
+        .filter(|n| *n <= MAX_REPLICAS)
+        .ok_or_else(|| {
+            ApiError(AppError::invalid(
+                "replicas",
+                format!("{value} is not a whole number from 0 to {MAX_REPLICAS}"),
+            ))
+        })
+}
+
+fn recording(principal: &Principal, record: bool) -> Option<Recording<'_>> {
+    record.then_some(Recording {
+        by: &principal.name,
+        from: "through the API",
+    })
+}
+
+async fn scale(
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+    body: Result<Json<ScaleRequest>, JsonRejection>,
+) -> Result<Json<ServiceActionResult>, ApiError> {
+    let request = json_body(body)?;
+    let replicas = replicas(&request.replicas)?;
+    let result = audited(
+        &api,
+        &principal,
+        client,
+        ("service.scale", format!("{swarm}/{service}")),
+        json!({ "replicas": replicas, "record": request.record }),
+        api.fleet.scale_service(
+            &swarm,
+            &service,
+            replicas,
+            recording(&principal, request.record),
+        ),
+    )
+    .await?;
+    Ok(Json(result))
+}
+
+async fn redeploy(
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+) -> Result<Json<ServiceActionResult>, ApiError> {
+    let result = audited(
+        &api,
+        &principal,
+        client,
+        ("service.redeploy", format!("{swarm}/{service}")),
+        json!({}),
+        api.fleet.redeploy_service(&swarm, &service),
+    )
+    .await?;
+    Ok(Json(result))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageRequest {
+    image: String,
+    #[serde(default = "default_record")]
+    record: bool,
+}
+
+async fn image(
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+    body: Result<Json<ImageRequest>, JsonRejection>,
+) -> Result<Json<ServiceActionResult>, ApiError> {
+    let request = json_body(body)?;
+    let result = audited(
+        &api,
+        &principal,
+        client,
+        ("service.image", format!("{swarm}/{service}")),
+        json!({ "image": request.image, "record": request.record }),
+        api.fleet.update_service_image(
+            &swarm,
+            &service,
+            request.image.trim(),
+            recording(&principal, request.record),
+        ),
+    )
+    .await?;
+    Ok(Json(result))
+}
+
+async fn rollback(
+    Extension(principal): Extension<Principal>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+) -> Result<Json<ServiceActionResult>, ApiError> {
+    let result = audited(
+        &api,
+        &principal,
+        client,
+        ("service.rollback", format!("{swarm}/{service}")),
+        json!({}),
+        api.fleet.rollback_service(&swarm, &service),
+    )
+    .await?;
+    Ok(Json(result))
+}
+
+/// Log streams open at once per user (or token): each holds an engine connection.
+pub const MAX_LOG_STREAMS: usize = 4;
+
+/// Open log streams by principal.
+#[derive(Debug, Default, Clone)]
+pub struct LogStreams(Arc<Mutex<HashMap<String, usize>>>);
+
+/// One open stream; closing it (dropping) frees the place.
+struct StreamPlace {
+    streams: LogStreams,
+    owner: String,
+}
+
+impl LogStreams {
+    fn open(&self, owner: &str) -> Option<StreamPlace> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let count = open.entry(owner.to_owned()).or_default();
+        if *count >= MAX_LOG_STREAMS {
+            return None;
+        }
+        *count += 1;
+        let total: usize = open.values().sum();
+        drop(open);
+        tracing::info!(user = owner, open = total, "log stream opened");
+        Some(StreamPlace {
+            streams: self.clone(),
+            owner: owner.to_owned(),
+        })
+    }
+
+    /// How many streams are open, in all.
+    pub fn count(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum()
+    }
+}
+
+impl Drop for StreamPlace {
+    fn drop(&mut self) {
+        {
+            let mut open = self.streams.0.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(count) = open.get_mut(&self.owner) {
+                *count = count.saturating_sub(1);
+                if *count == 0 {
+                    open.remove(&self.owner);
+                }
+            }
+        }
+        tracing::info!(
+            user = self.owner,
+            open = self.streams.count(),
+            "log stream closed"
+        );
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct LogParams {
+    #[serde(default)]
+    follow: bool,
+    tail: Option<u32>,
+    /// Unix seconds, or an age: `10m`, `1h`, `2d`.
+    since: Option<String>,
+    #[serde(default)]
+    timestamps: bool,
+    /// One task of the service (its ID or a prefix).
+    task: Option<String>,
+}
+
+/// `since` as unix seconds.
+fn since(text: &str) -> Result<i64, ApiError> {
+    let bad = || {
+        ApiError(AppError::invalid(
+            "since",
+            format!("`{text}` is not unix seconds or an age like 10m, 1h, 2d"),
+        ))
+    };
+    if let Ok(at) = text.parse::<i64>() {
+        return Ok(at);
+    }
+    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    let number: i64 = number.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(bad()),
+    };
+    Ok(flotilla_store::now_millis() / 1000 - seconds)
+}
+
+async fn logs(
+    Extension(principal): Extension<Principal>,
+    State(api): State<Api>,
+    Path((swarm, service)): Path<(String, String)>,
+    Query(params): Query<LogParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let request = LogRequest {
+        follow: params.follow,
+        tail: params.tail,
+        since: params.since.as_deref().map(since).transpose()?,
+        timestamps: params.timestamps,
+    };
+    let place = api.log_streams.open(&principal.name).ok_or_else(|| {
+        ApiError(AppError::new(
+            ErrorCode::TooManyRequests,
+            format!(
+                "{} has {MAX_LOG_STREAMS} log streams open; close one first",
+                principal.name
+            ),
+        ))
+    })?;
+    let lines = api
+        .fleet
+        .service_logs(&swarm, &service, params.task.as_deref(), &request)
+        .await?;
+    // The place is held as long as the stream is, and freed when the client goes.
+    let lines = lines.map(move |line| {
+        let _held = &place;
+        match line {
+            Ok(line) => json!({
+                "stderr": line.stderr,
+                "timestamp": line.timestamp,
+                "task": line.task_id.map(|id| id.chars().take(12).collect::<String>()),
+                "text": line.text,
+            }),
+            Err(err) => json!({ "stderr": true, "timestamp": null, "task": null, "text": format!("(log stream ended: {err})") }),
+        }
+    });
+    let wants_events = headers
+        .get(header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
+    if wants_events {
+        let events = lines.map(|line| Ok::<_, Infallible>(Event::default().data(line.to_string())));
+        // Frequent keep-alives let a closed page be noticed, and its engine stream closed,
+        // within a second.
+        return Ok(Sse::new(events)
+            .keep_alive(KeepAlive::new().interval(Duration::from_millis(500)))
+            .into_response());
+    }
+    /// What the plain stream carries: a line, a keep-alive, or the end of the lines.
+    enum Item {
+        Line(Value),
+        Tick,
+        End,
+    }
+    let ticks = futures::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        Some((Item::Tick, ()))
+    });
+    let lines = lines
+        .map(Item::Line)
+        .chain(futures::stream::once(async { Item::End }));
+    let body = futures::stream::select(lines, ticks)
+        .take_while(|item| std::future::ready(!matches!(item, Item::End)))
+        .map(|item| {
+            Ok::<_, Infallible>(match item {
+                Item::Line(line) => format!("{line}\n"),
+                _ => "\n".to_owned(),
+            })
+        });
+    Ok((
+        [(header::CONTENT_TYPE, "application/x-ndjson")],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replicas_must_be_a_sane_whole_number() {
+        assert_eq!(replicas(&json!(5)).ok(), Some(5));
+        for bad in [
+            json!(-1),
+            json!("5"),
+            json!(2.5),
+            json!(MAX_REPLICAS + 1),
+            json!(null),
+        ] {
+            assert!(replicas(&bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn log_streams_are_counted_per_user_and_freed() {
+        let streams = LogStreams::default();
+        let held: Vec<_> = (0..MAX_LOG_STREAMS)
+            .filter_map(|_| streams.open("ada"))
+            .collect();
+        assert_eq!(held.len(), MAX_LOG_STREAMS);
+        assert!(streams.open("ada").is_none());
+        assert!(
+            streams.open("bob").is_some(),
+            "another user has places of his own"
+        );
+        drop(held);
+        assert_eq!(streams.count(), 0);
+        assert!(streams.open("ada").is_some());
+    }
+}
