@@ -118,7 +118,8 @@ export async function startConsole({ dataDir = newDataDir(), port: fixedPort, da
           await exited;
           if (!keepData) rmSync(dataDir, { recursive: true, force: true });
         };
-        return { url, port, dataDir, databaseUrl, stop, pid: child.pid, log: () => log.join('') };
+        // The log as text, its colours taken out.
+        return { url, port, dataDir, databaseUrl, stop, pid: child.pid, log: () => log.join('').replace(/\x1b\[[0-9;]*m/g, '') };
       }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));

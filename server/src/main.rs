@@ -177,6 +177,11 @@ struct ServeArgs {
     /// when the console starts without users.
     #[arg(long, env = "FLOTILLA_SETUP_CODE", hide_env_values = true)]
     setup_code: Option<String>,
+    /// Log streams one user (or token) may hold open at once; each holds an engine
+    /// connection while it is open.
+    #[arg(long, env = "FLOTILLA_MAX_LOG_STREAMS", default_value_t = 4,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    max_log_streams: u16,
 }
 
 #[tokio::main]

@@ -57,7 +57,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             crate::api::routes(
                 fleet.clone(),
                 store.clone(),
-                crate::api::LogStreams::default(),
+                crate::api::LogStreams::new(args.max_log_streams.into()),
             ),
         )
         .leptos_routes_with_context(

@@ -208,6 +208,39 @@ async fn an_operator_works_services_and_the_file_stays_true() {
         ),
         (Some(3.into()), Some(4.into()))
     );
+    // Planning the newest version again names what it would undo; a plan keeping the
+    // swarm's value undoes nothing.
+    let newest = fleet
+        .stack_version_input("svc", "shop", versions_now(&fleet).await)
+        .await
+        .expect("newest");
+    let plan = fleet
+        .plan_stack("svc", "shop", &newest, Role::Operator)
+        .await
+        .expect("plan");
+    assert_eq!(plan.undoes.len(), 1, "{:#?}", plan.undoes);
+    assert_eq!(plan.undoes[0].service, "shop_web");
+    assert_eq!(plan.undoes[0].fields[0].after, Some(4.into()));
+    let keeping = StackInput {
+        compose: newest
+            .compose
+            .replace("replicas: 4 # two", "replicas: 3 # two"),
+        ..newest.clone()
+    };
+    let plan = fleet
+        .plan_stack("svc", "shop", &keeping, Role::Operator)
+        .await
+        .expect("plan");
+    assert!(plan.undoes.is_empty(), "{:#?}", plan.undoes);
+    // The service page counts its tasks (an inspected service has no status of its own).
+    eventually("three running", Duration::from_secs(60), || async {
+        let detail = fleet
+            .service_detail("svc", "shop_web", true)
+            .await
+            .expect("detail");
+        (detail.row.desired == 3 && detail.row.running == 3).then_some(())
+    })
+    .await;
 
     // Redeploy makes new tasks from the same spec.
     let tasks = |sandbox: &Sandbox| -> BTreeSet<String> {
@@ -297,4 +330,9 @@ async fn an_operator_works_services_and_the_file_stays_true() {
         .expect("no error");
     assert!(line.text.starts_with("tick "), "{line:?}");
     assert!(line.task_id.is_some() && line.timestamp.is_some());
+}
+
+/// The newest recorded version of the test's stack.
+async fn versions_now(fleet: &Fleet) -> i64 {
+    fleet.stack_versions("svc", "shop").await.expect("versions")[0].version
 }

@@ -77,6 +77,10 @@ pub struct StackPlan {
     /// What in the stack reaches the nodes themselves (see [`crate::privileges`]).
     #[serde(default)]
     pub privileges: Vec<Privilege>,
+    /// Changes made to the running services since the stack's newest version (drift) that
+    /// this deploy would undo, each field as the swarm has it and as the deploy would make it.
+    #[serde(default)]
+    pub undoes: Vec<crate::Drift>,
     pub applied: bool,
     /// The version number this deploy was recorded as.
     pub version: Option<i64>,

@@ -4,6 +4,7 @@
 
 mod check;
 mod convert;
+mod drift;
 mod engine_json;
 mod exchange;
 mod plan;
@@ -17,6 +18,7 @@ mod stored;
 
 pub use check::{check, check_stack_name, warning_text, CheckError, Checked, MAX_SERVICE_NAME};
 pub use convert::{convert, StackObjects};
+pub use drift::{drifted, undone, ConsoleChange, Drift};
 pub use engine_json::{LABEL_IMAGE, LABEL_NAMESPACE};
 pub use exchange::{
     files_from_json, files_to_json, StackInput, StackNetwork, StackPlan, StackSummary,
@@ -29,9 +31,8 @@ pub use privileges::{privileges, Privilege};
 pub use progress::{service_progress, ServiceProgress, TaskLine, TaskReport};
 pub use record::{record, Field, Recorded};
 pub use services::{
-    check_image_reference, page_of, split_digest, ConsoleChange, Drift, EnvVar,
-    ServiceActionResult, ServiceDetail, ServicePage, ServiceQuery, ServiceRow, SortKey, TaskRow,
-    UpdateState, MAX_FILTER, PAGE_SIZE,
+    check_image_reference, page_of, split_digest, EnvVar, ServiceActionResult, ServiceDetail,
+    ServicePage, ServiceQuery, ServiceRow, SortKey, TaskRow, UpdateState, MAX_FILTER, PAGE_SIZE,
 };
 pub use stored::{comparable_spec, keep_force_update, with_reference_ids, ModeKind};
 

@@ -414,25 +414,3 @@ mod tests {
         assert_eq!(split_digest("nginx"), ("nginx".into(), None));
     }
 }
-
-/// A service of a stack whose running spec differs from the stack's newest version.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Drift {
-    pub service: String,
-    /// The newest version, whose file says otherwise.
-    pub version: i64,
-    /// Each field as the swarm has it (`before`) and as the file says (`after`); values of
-    /// environment variables are not shown.
-    pub fields: Vec<crate::FieldChange>,
-    /// The last change the console made to the service, from its audit log; none when the
-    /// change came from elsewhere (the docker CLI, say).
-    pub last_change: Option<ConsoleChange>,
-}
-
-/// An audited change: what, by whom, when (unix milliseconds).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsoleChange {
-    pub action: String,
-    pub actor: String,
-    pub at: i64,
-}

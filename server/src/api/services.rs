@@ -253,12 +253,13 @@ async fn rollback(
     Ok(Json(result))
 }
 
-/// Log streams open at once per user (or token): each holds an engine connection.
-pub const MAX_LOG_STREAMS: usize = 4;
-
-/// Open log streams by principal.
-#[derive(Debug, Default, Clone)]
-pub struct LogStreams(Arc<Mutex<HashMap<String, usize>>>);
+/// Open log streams by principal, each user (or token) held to `limit` at once: each stream
+/// holds an engine connection.
+#[derive(Debug, Clone)]
+pub struct LogStreams {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    limit: usize,
+}
 
 /// One open stream; closing it (dropping) frees the place.
 struct StreamPlace {
@@ -267,10 +268,17 @@ struct StreamPlace {
 }
 
 impl LogStreams {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            open: Arc::default(),
+            limit,
+        }
+    }
+
     fn open(&self, owner: &str) -> Option<StreamPlace> {
-        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         let count = open.entry(owner.to_owned()).or_default();
-        if *count >= MAX_LOG_STREAMS {
+        if *count >= self.limit {
             return None;
         }
         *count += 1;
@@ -285,7 +293,7 @@ impl LogStreams {
 
     /// How many streams are open, in all.
     pub fn count(&self) -> usize {
-        self.0
+        self.open
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .values()
@@ -296,7 +304,7 @@ impl LogStreams {
 impl Drop for StreamPlace {
     fn drop(&mut self) {
         {
-            let mut open = self.streams.0.lock().unwrap_or_else(|p| p.into_inner());
+            let mut open = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(count) = open.get_mut(&self.owner) {
                 *count = count.saturating_sub(1);
                 if *count == 0 {
@@ -336,16 +344,21 @@ fn since(text: &str) -> Result<i64, ApiError> {
     if let Ok(at) = text.parse::<i64>() {
         return Ok(at);
     }
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
-    let number: i64 = number.parse().map_err(|_| bad())?;
-    let seconds = match unit {
-        "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
+    let unit = text.chars().last().ok_or_else(bad)?;
+    let number: i64 = text[..text.len() - unit.len_utf8()]
+        .parse()
+        .map_err(|_| bad())?;
+    let scale = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3600,
+        'd' => 86_400,
         _ => return Err(bad()),
     };
-    Ok(flotilla_store::now_millis() / 1000 - seconds)
+    number
+        .checked_mul(scale)
+        .and_then(|seconds| (flotilla_store::now_millis() / 1000).checked_sub(seconds))
+        .ok_or_else(bad)
 }
 
 async fn logs(
@@ -365,8 +378,8 @@ async fn logs(
         ApiError(AppError::new(
             ErrorCode::TooManyRequests,
             format!(
-                "{} has {MAX_LOG_STREAMS} log streams open; close one first",
-                principal.name
+                "{} has {} log streams open; close one first",
+                principal.name, api.log_streams.limit
             ),
         ))
     })?;
@@ -446,12 +459,20 @@ mod tests {
     }
 
     #[test]
+    fn since_takes_seconds_or_an_age_and_nothing_else() {
+        let now = flotilla_store::now_millis() / 1000;
+        assert_eq!(since("1700000000").ok(), Some(1_700_000_000));
+        assert!((since("10m").unwrap() - (now - 600)).abs() <= 1);
+        for bad in ["", "m", "1é", "é", "10x", "-", "99999999999999999d", "1.5h"] {
+            assert!(since(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn log_streams_are_counted_per_user_and_freed() {
-        let streams = LogStreams::default();
-        let held: Vec<_> = (0..MAX_LOG_STREAMS)
-            .filter_map(|_| streams.open("ada"))
-            .collect();
-        assert_eq!(held.len(), MAX_LOG_STREAMS);
+        let streams = LogStreams::new(3);
+        let held: Vec<_> = (0..10).filter_map(|_| streams.open("ada")).collect();
+        assert_eq!(held.len(), 3);
         assert!(streams.open("ada").is_none());
         assert!(
             streams.open("bob").is_some(),

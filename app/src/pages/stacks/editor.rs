@@ -334,6 +334,12 @@ fn PlanView(plan: StackPlan) -> impl IntoView {
             <ul class="warnings">
                 {plan.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}
             </ul>
+            {(!plan.undoes.is_empty()).then(|| view! {
+                <div class="notice warn" id="plan-undoes">
+                    <p>"This deploy undoes changes made since the newest version:"</p>
+                    <super::page::UndoneDrift drifts=plan.undoes.clone()/>
+                </div>
+            })}
             {(!plan.privileges.is_empty()).then(|| view! {
                 <p class="hint">"Reaches the nodes themselves:"</p>
                 <ul class="privileges">

@@ -4,6 +4,7 @@
 use flotilla_stack::{StackPlan, StackVersionInfo};
 use leptos::prelude::*;
 
+use super::page::UndoneDrift;
 use crate::components::{DataTable, ErrorNotice, Loading};
 use crate::error::AppError;
 
@@ -30,17 +31,36 @@ pub async fn diff_versions(
         .await?)
 }
 
+/// Deploys a stored version again. Unless `confirm`ed, a redeploy that would undo changes
+/// made to the services since the newest version (a scale, a rollback) is only planned, and
+/// the plan, with what it undoes, comes back unapplied for the user to confirm.
 #[server(endpoint = "stacks/redeploy")]
 pub async fn redeploy_version(
     swarm: String,
     stack: String,
     version: i64,
+    confirm: bool,
 ) -> Result<StackPlan, AppError> {
     let caller = crate::auth::ssr::authorize::<RedeployVersion>().await?;
     let input = caller
         .fleet
         .stack_version_input(&swarm, &stack, version)
         .await?;
+    if !confirm {
+        let plan = caller
+            .audited(
+                "stack.plan",
+                &format!("{swarm}/{stack}"),
+                serde_json::json!({ "version": version }),
+                caller
+                    .fleet
+                    .plan_stack(&swarm, &stack, &input, caller.principal.role),
+            )
+            .await?;
+        if !plan.undoes.is_empty() {
+            return Ok(plan);
+        }
+    }
     caller
         .audited(
             "stack.redeploy",
@@ -83,17 +103,33 @@ pub fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Int
     };
     // The version asked for; the action's own input is gone once it resolves.
     let redeployed = RwSignal::new(0i64);
-    let redeploy_version = move |version: i64| {
+    let redeploy_version = move |version: i64, confirm: bool| {
         redeployed.set(version);
         redeploy.dispatch(RedeployVersion {
             swarm: swarm.get_value(),
             stack: stack.get_value(),
             version,
+            confirm,
         });
     };
     view! {
         <h2>"History"</h2>
         {move || redeploy.value().get().map(|outcome| match outcome {
+            Ok(plan) if !plan.applied => {
+                let version = redeployed.get();
+                view! {
+                    <div class="notice warn" id="redeploy-undoes">
+                        <p>{format!("Redeploying version {version} undoes changes made since version {}:",
+                            plan.undoes.first().map_or(0, |d| d.version))}</p>
+                        <UndoneDrift drifts=plan.undoes/>
+                        <p class="actions">
+                            <button id="confirm-redeploy" disabled=move || redeploy.pending().get()
+                                on:click=move |_| redeploy_version(version, true)>{format!("Redeploy version {version} anyway")}</button>
+                            <button class="secondary" on:click=move |_| redeploy.value().set(None)>"Cancel"</button>
+                        </p>
+                    </div>
+                }.into_any()
+            }
             Ok(plan) => {
                 let version = redeployed.get();
                 view! {
@@ -134,7 +170,7 @@ pub fn History(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Int
                                             href=format!("data:text/yaml;charset=utf-8,{}", crate::views::percent_encode(&v.compose))>"Download"</a>
                                         <button class="secondary redeploy" data-version=version.to_string()
                                             disabled=move || redeploy.pending().get()
-                                            on:click=move |_| redeploy_version(version)>"Redeploy"</button>
+                                            on:click=move |_| redeploy_version(version, false)>"Redeploy"</button>
                                     </td>
                                 </tr>
                             }

@@ -93,8 +93,6 @@ fn DriftPanel(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Into
         move || changes.get(),
         move |_| stack_drift(swarm.clone(), stack.clone()),
     );
-    let show =
-        |v: &Option<serde_json::Value>| v.as_ref().map_or("—".to_owned(), |v| v.to_string());
     view! {
         <Loading>
             {move || Suspend::new(async move {
@@ -104,12 +102,8 @@ fn DriftPanel(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Into
                         <strong>"Not as the newest version says:"</strong>
                         <ul>
                             {drifts.into_iter().map(|d| {
-                                let fields = d.fields.iter().map(|f| format!("{} {} on the swarm, {} in version {}", f.path, show(&f.before), show(&f.after), d.version)).collect::<Vec<_>>().join("; ");
-                                let who = match &d.last_change {
-                                    Some(change) => format!(" — last changed: {} by {} at {}", change.action, change.actor, crate::views::utc_time(change.at)),
-                                    None => " — changed outside Flotilla".to_owned(),
-                                };
-                                view! { <li class="drift" data-service=d.service.clone()>{format!("{}: {fields}{who}", d.service)}</li> }
+                                let fields = d.fields.iter().map(|f| format!("{} {} on the swarm, {} in version {}", field_name(&f.path), shown(&f.before), shown(&f.after), d.version)).collect::<Vec<_>>().join("; ");
+                                view! { <li class="drift" data-service=d.service.clone()>{format!("{}: {fields} — {}", d.service, cause(&d))}</li> }
                             }).collect_view()}
                         </ul>
                         <p class="hint">"Redeploying the newest version puts these back as the file says."</p>
@@ -118,4 +112,50 @@ fn DriftPanel(swarm: String, stack: String, changes: RwSignal<u32>) -> impl Into
             })}
         </Loading>
     }
+}
+
+/// What a deploy would undo: each drifted field, from the swarm's value to the deploy's.
+#[component]
+pub(super) fn UndoneDrift(drifts: Vec<Drift>) -> impl IntoView {
+    view! {
+        <ul class="undone">
+            {drifts.into_iter().map(|d| {
+                let fields = d.fields.iter().map(|f| format!("{} {} → {}", field_name(&f.path), shown(&f.before), shown(&f.after))).collect::<Vec<_>>().join("; ");
+                view! { <li class="undone-drift" data-service=d.service.clone()>{format!("{}: {fields} ({})", d.service, cause(&d))}</li> }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+fn shown(value: &Option<serde_json::Value>) -> String {
+    value.as_ref().map_or("—".to_owned(), |v| v.to_string())
+}
+
+/// The spec fields people scale and update by their everyday names; the rest by path.
+fn field_name(path: &str) -> &str {
+    match path {
+        "Mode.Replicated.Replicas" => "replicas",
+        "TaskTemplate.ContainerSpec.Image" => "image",
+        "TaskTemplate.ForceUpdate" => "forced updates",
+        other => other,
+    }
+}
+
+/// Who changed the service and how, as far as the console knows.
+fn cause(drift: &Drift) -> String {
+    let Some(change) = &drift.last_change else {
+        return "changed outside Flotilla".to_owned();
+    };
+    let what = match change.action.as_str() {
+        "service.scale" => "scaled",
+        "service.image" => "image changed",
+        "service.redeploy" => "redeployed",
+        "service.rollback" => "rolled back",
+        other => other,
+    };
+    format!(
+        "{what} by {} in the console at {}",
+        change.actor,
+        crate::views::utc_time(change.at)
+    )
 }

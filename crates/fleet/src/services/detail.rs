@@ -184,6 +184,19 @@ impl Fleet {
                 }
             })
             .collect();
+        // An inspected service carries no ServiceStatus (only a listing does): count as the
+        // CLI's `docker service ls` does, from the tasks the scheduler wants running.
+        let wanted = || {
+            tasks
+                .iter()
+                .filter(|t| t.desired_state == TaskState::Running)
+        };
+        let mut summary = row(&found);
+        summary.running = wanted().filter(|t| t.state == TaskState::Running).count() as u64;
+        summary.desired = spec
+            .pointer("/Mode/Replicated/Replicas")
+            .and_then(Value::as_u64)
+            .unwrap_or_else(|| wanted().count() as u64);
         let mut tasks: Vec<TaskRow> = tasks
             .into_iter()
             .map(|task| {
@@ -205,7 +218,7 @@ impl Fleet {
             .collect();
         tasks.sort_by(|a, b| (b.current, &b.created_at).cmp(&(a.current, &a.created_at)));
         Ok(ServiceDetail {
-            row: row(&found),
+            row: summary,
             command,
             env,
             mounts: container

@@ -86,6 +86,8 @@ struct Planned {
     client: DockerClient,
     side: Swarmside,
     warnings: Vec<String>,
+    /// Drift this deploy would undo.
+    undoes: Vec<flotilla_stack::Drift>,
 }
 
 /// How long one file may take to check. The compose model's own limits keep a check far
@@ -132,12 +134,14 @@ impl Fleet {
             plan,
             privileges,
             warnings,
+            undoes,
             ..
         } = self.planned(swarm, stack, input, role).await?;
         Ok(StackPlan {
             plan,
             warnings,
             privileges,
+            undoes,
             applied: false,
             version: None,
         })
@@ -164,9 +168,19 @@ impl Fleet {
             .await?;
         flotilla_stack::keep_resolved_images(&mut objects, &side.current);
         let mut plan = flotilla_stack::plan(&objects, &side.current, input.prune);
-        // The engine never returns a secret's data; the last version deployed here knows it.
+        let mut undoes = Vec::new();
         if let Some(last) = self.store().latest_stack_version(&record.id, stack).await? {
-            let before = self.check(stack, &history::version_input(&last)?).await?;
+            let mut before = self.check(stack, &history::version_input(&last)?).await?;
+            flotilla_stack::keep_resolved_images(&mut before.objects, &side.current);
+            let drifted = flotilla_stack::drifted(&flotilla_stack::plan(
+                &before.objects,
+                &side.current,
+                false,
+            ));
+            undoes = self
+                .drift_with_causes(&record, &last, flotilla_stack::undone(&drifted, &plan))
+                .await?;
+            // The engine never returns a secret's data; the last version deployed here knows it.
             for (name, spec) in &objects.secrets {
                 let changed = before
                     .objects
@@ -197,6 +211,7 @@ impl Fleet {
             client,
             side,
             warnings: checked.warnings,
+            undoes,
         })
     }
 
@@ -220,6 +235,7 @@ impl Fleet {
             client,
             side,
             warnings,
+            undoes,
         } = self.planned(swarm, stack, input, role).await?;
         if !plan.problems.is_empty() {
             return Err(FleetError::PlanProblems(plan.problems));
@@ -237,6 +253,7 @@ impl Fleet {
             plan,
             warnings,
             privileges,
+            undoes,
             applied: true,
             version: Some(version),
         })
