@@ -12,7 +12,7 @@ export CARGO_INCREMENTAL ?= 0
 
 NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
-SERVER_PACKAGES := -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-stack -p app -p server
+SERVER_PACKAGES := -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-live -p flotilla-stack -p app -p server
 
 .PHONY: run build test lint unit-test e2e bench sandbox sandbox-down clean-data
 
@@ -51,7 +51,7 @@ lint:
 	cargo clippy $(SERVER_PACKAGES) --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 	# The compose model and the stack planner must stay pure: checked for the browser too.
-	cargo clippy -p flotilla-compose -p flotilla-stack --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy -p flotilla-compose -p flotilla-stack -p flotilla-live --target wasm32-unknown-unknown -- -D warnings
 
 unit-test:
 	scripts/claim-target.sh

@@ -10,7 +10,9 @@ use leptos::server_fn::ServerFn;
 use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
-use crate::pages::{audit, hosts, login, nodes, services, stacks, swarm, swarm_admin, swarms};
+use crate::pages::{
+    audit, hosts, login, nodes, services, stacks, swarm, swarm_admin, swarms, visualizer,
+};
 
 /// What an endpoint asks of its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +116,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<stacks::history::RedeployVersion>(OPERATOR),
     call::<stacks::remove::RemoveStack>(OPERATOR),
     call::<stacks::page::StackDrift>(VIEWER),
+    call::<visualizer::LiveState>(VIEWER),
     call::<services::ListServices>(VIEWER),
     call::<services::page::GetService>(VIEWER),
     call::<services::page::ScaleService>(OPERATOR),
@@ -123,6 +126,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     api(Method::GET, "/api/v1/swarms", VIEWER),
     api(Method::POST, "/api/v1/swarms", ADMIN),
     api(Method::GET, "/api/v1/swarms/{swarm}/nodes", VIEWER),
+    api(Method::GET, "/api/v1/swarms/{swarm}/live", VIEWER),
     api(Method::GET, "/api/v1/swarms/{swarm}/stacks", VIEWER),
     api(
         Method::PUT,

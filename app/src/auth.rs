@@ -56,6 +56,32 @@ pub mod ssr {
         }
     }
 
+    /// Sessions ended by logging out, told to the streams that belong to them (a live view
+    /// ends with its session, not when its engine reading next fails).
+    #[derive(Debug, Clone)]
+    pub struct SessionEnds(tokio::sync::broadcast::Sender<String>);
+
+    impl Default for SessionEnds {
+        fn default() -> Self {
+            Self(tokio::sync::broadcast::Sender::new(64))
+        }
+    }
+
+    impl SessionEnds {
+        pub fn ended(&self, session_id: String) {
+            // Nobody listening is fine: no stream of that session is open.
+            let _ = self.0.send(session_id);
+        }
+
+        pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<String> {
+            self.0.subscribe()
+        }
+    }
+
+    pub fn session_ends() -> Result<SessionEnds, AppError> {
+        context("the session-end notices")
+    }
+
     pub fn setup_code() -> Result<Arc<SetupCode>, AppError> {
         context("a setup code")
     }

@@ -72,6 +72,66 @@ pub fn task_matches(node: &NodeView, task: &TaskView, query: &str) -> bool {
         .any(|field| field.to_lowercase().contains(&query))
 }
 
+impl SwarmOverview {
+    /// The overview of a swarm's live state (`swarm_id` from the console's records).
+    pub fn from_live(swarm_id: String, state: &flotilla_live::Snapshot) -> Self {
+        let mut by_node: std::collections::HashMap<&str, Vec<TaskView>> = Default::default();
+        let mut unplaced = Vec::new();
+        for task in state.tasks.values() {
+            let view = TaskView {
+                service: state
+                    .services
+                    .get(&task.service_id)
+                    .map_or_else(|| task.service_id.clone(), |s| s.name.clone()),
+                id: task.id.clone(),
+                slot: task.slot,
+                image: task.image.clone(),
+                state: task.state.clone(),
+                error: task.error.clone(),
+            };
+            match task
+                .node_id
+                .as_deref()
+                .filter(|id| state.nodes.contains_key(*id))
+            {
+                Some(node) => by_node.entry(node).or_default().push(view),
+                None => unplaced.push(view),
+            }
+        }
+        let mut nodes: Vec<NodeView> = state
+            .nodes
+            .values()
+            .map(|node| {
+                let mut tasks = by_node.remove(node.id.as_str()).unwrap_or_default();
+                tasks.sort_by(|a, b| a.service.cmp(&b.service).then(a.slot.cmp(&b.slot)));
+                NodeView {
+                    id: node.id.clone(),
+                    hostname: node.hostname.clone(),
+                    role: node.role.clone(),
+                    manager_status: (node.role == "manager")
+                        .then(|| if node.leader { "leader" } else { "reachable" }.to_owned()),
+                    state: node.state.clone(),
+                    availability: node.availability.clone(),
+                    engine_version: node.engine_version.clone(),
+                    address: node.address.clone(),
+                    tasks,
+                }
+            })
+            .collect();
+        nodes.sort_by(|a, b| a.hostname.cmp(&b.hostname));
+        let managers = nodes.iter().filter(|n| n.role == "manager").count();
+        Self {
+            endpoint: state.endpoint.clone(),
+            api_version: state.api_version.clone(),
+            swarm_id,
+            managers,
+            workers: nodes.len() - managers,
+            nodes,
+            unplaced,
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod assemble {
     use std::collections::HashMap;

@@ -222,8 +222,12 @@ test('the API deploys, plans and removes with a bearer token; bad files are 422 
   const cliFile = join(artifacts, 'cli-stack.yml');
   writeFileSync(cliFile, 'services:\n  echo:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n');
   sandbox.docker(1, 'stack', 'deploy', '--resolve-image', 'never', '-c', cliFile, 'clistack');
-  const stacks = await (await api('/swarms/prod/stacks')).json();
-  assert.deepEqual(stacks.map((s) => s.name), ['api', 'clistack', 'shop']);
+  // The console sees a change made elsewhere through the engine's events: at once, not
+  // necessarily before the CLI returns.
+  await eventually(async () => {
+    const stacks = await (await api('/swarms/prod/stacks')).json();
+    assert.deepEqual(stacks.map((s) => s.name), ['api', 'clistack', 'shop']);
+  }, { timeoutMs: 5_000, intervalMs: 50 });
   for (const name of ['api', 'clistack']) {
     const removed = await api(`/swarms/prod/stacks/${name}`, { method: 'DELETE' });
     assert.equal(removed.status, 200);

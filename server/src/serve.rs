@@ -49,6 +49,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let setup_code = Arc::new(SetupCode::new(
         first_setup_code(&store, args.setup_code).await?,
     ));
+    let session_ends = app::auth::ssr::SessionEnds::default();
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -58,19 +59,22 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
                 fleet.clone(),
                 store.clone(),
                 crate::api::LogStreams::new(args.max_log_streams.into()),
+                session_ends.clone(),
             ),
         )
         .leptos_routes_with_context(
             &leptos_options,
             routes,
             {
-                let (fleet, store, limiter, setup_code) = (
+                let (fleet, store, limiter, setup_code, session_ends) = (
                     fleet.clone(),
                     store.clone(),
                     Arc::new(LoginLimiter::default()),
                     setup_code.clone(),
+                    session_ends.clone(),
                 );
                 move || {
+                    provide_context(session_ends.clone());
                     provide_context(fleet.clone());
                     provide_context(store.clone());
                     provide_context(limiter.clone());

@@ -104,8 +104,11 @@ pub async fn logout() -> Result<(), AppError> {
     use self::ssr::*;
 
     authorize::<Logout>().await?;
-    session()
-        .await?
+    let session = session().await?;
+    if let Some(id) = session.id() {
+        crate::auth::ssr::session_ends()?.ended(id.to_string());
+    }
+    session
         .flush()
         .await
         .map_err(|err| AppError::internal(err.to_string()))?;

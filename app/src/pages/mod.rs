@@ -8,3 +8,4 @@ pub mod stacks;
 pub mod swarm;
 pub mod swarm_admin;
 pub mod swarms;
+pub mod visualizer;

@@ -8,23 +8,29 @@ use super::nodes::NodesTable;
 use super::services::ServicesPanel;
 use super::stacks::StacksPanel;
 use super::swarm_admin::{AddHostPanel, DeployPolicyPanel, DissolvePanel, TokensPanel};
+use super::visualizer::Visualizer;
 use crate::components::ErrorNotice;
 use crate::error::AppError;
-use crate::overview::{task_matches, NodeView, OverviewState, SwarmOverview, TaskView};
+use crate::overview::{OverviewState, SwarmOverview};
 
-/// Reads the swarm through one of its managers. An unreachable swarm is a state the page
-/// explains, not an error.
+/// The swarm as its live state has it (see `flotilla_fleet::LiveWatch`). An unreachable swarm
+/// is a state the page explains, not an error.
 #[server(endpoint = "swarm/overview")]
 pub async fn get_overview(swarm: String) -> Result<OverviewState, AppError> {
     let caller = crate::auth::ssr::authorize::<GetOverview>().await?;
-    match caller.fleet.swarm_state(&swarm).await {
-        Ok(state) => Ok(OverviewState::Ready(SwarmOverview::assemble(state))),
-        Err(err) if err.is_swarm_unreachable() => Ok(OverviewState::Unreachable {
+    let record = caller.fleet.swarm(&swarm).await?;
+    let state = caller.fleet.watch_swarm(&swarm).await?.snapshot();
+    Ok(match &state.stale {
+        Some(stale) => OverviewState::Unreachable {
             swarm,
-            message: err.to_string(),
-        }),
-        Err(err) => Err(err.into()),
-    }
+            message: format!(
+                "engine unreachable since {}: {}",
+                crate::views::utc_time(stale.since),
+                stale.reason
+            ),
+        },
+        None => OverviewState::Ready(SwarmOverview::from_live(record.id, &state)),
+    })
 }
 
 #[component]
@@ -63,6 +69,7 @@ fn SwarmView(swarm: String) -> impl IntoView {
                 }
             })}
         </Transition>
+        <Visualizer swarm=swarm.clone()/>
         <NodesTable swarm=swarm.clone() changes/>
         <StacksPanel swarm=swarm.clone() changes/>
         <ServicesPanel swarm=swarm.clone() path=format!("/swarms/{swarm}") changes/>
@@ -75,17 +82,6 @@ fn SwarmView(swarm: String) -> impl IntoView {
 
 #[component]
 fn SwarmPanel(swarm: SwarmOverview, refreshes: RwSignal<u32>) -> impl IntoView {
-    let query = RwSignal::new(String::new());
-    let total = swarm.nodes.iter().map(|n| n.tasks.len()).sum::<usize>();
-    let nodes = swarm.nodes.clone();
-    let shown = move || {
-        let query = query.get();
-        nodes
-            .iter()
-            .flat_map(|node| node.tasks.iter().map(move |task| (node, task)))
-            .filter(|(node, task)| task_matches(node, task, &query))
-            .count()
-    };
     view! {
         <section class="swarm-summary" id="swarm">
             <div><span class="label">"Swarm"</span><code id="swarm-id">{swarm.swarm_id.clone()}</code></div>
@@ -94,78 +90,5 @@ fn SwarmPanel(swarm: SwarmOverview, refreshes: RwSignal<u32>) -> impl IntoView {
             <div><span class="label">"Engine"</span>{swarm.endpoint.clone()}" · API "{swarm.api_version.clone()}</div>
             <button class="refresh" on:click=move |_| refreshes.update(|n| *n += 1)>"Refresh"</button>
         </section>
-        <div class="toolbar">
-            <input
-                type="search"
-                id="task-filter"
-                placeholder="Filter by node, service, image or state"
-                bind:value=query
-            />
-            <span id="task-count">{move || format!("{} of {total} tasks", shown())}</span>
-        </div>
-        <section class="nodes">
-            {swarm.nodes.into_iter().map(|node| view! { <NodeCard node query/> }).collect_view()}
-        </section>
-        {(!swarm.unplaced.is_empty()).then(|| view! {
-            <section class="unplaced">
-                <h2>"Not yet placed"</h2>
-                <ul class="task-cards">{swarm.unplaced.into_iter().map(|task| view! { <TaskCard task visible=Signal::stored(true)/> }).collect_view()}</ul>
-            </section>
-        })}
-    }
-}
-
-#[component]
-fn NodeCard(node: NodeView, query: RwSignal<String>) -> impl IntoView {
-    let matcher = node.clone();
-    let card_matcher = node.clone();
-    let card_visible = move || {
-        let query = query.get();
-        query.trim().is_empty()
-            || card_matcher
-                .hostname
-                .to_lowercase()
-                .contains(&query.trim().to_lowercase())
-            || card_matcher
-                .tasks
-                .iter()
-                .any(|t| task_matches(&card_matcher, t, &query))
-    };
-    let role = match &node.manager_status {
-        Some(status) => format!("{} · {status}", node.role),
-        None => node.role.clone(),
-    };
-    view! {
-        <article class="node" data-hostname=node.hostname.clone() class:hidden=move || !card_visible()>
-            <header>
-                <h2 class="hostname">{node.hostname.clone()}</h2>
-                <span class=format!("pill state-{}", node.state)>{node.state.clone()}</span>
-            </header>
-            <dl>
-                <dt>"Role"</dt><dd class="role">{role}</dd>
-                <dt>"Availability"</dt><dd>{node.availability.clone()}</dd>
-                <dt>"Engine"</dt><dd>{node.engine_version.clone()}</dd>
-                <dt>"Address"</dt><dd>{node.address.clone()}</dd>
-            </dl>
-            <ul class="task-cards">
-                {node.tasks.iter().cloned().map(|task| {
-                    let (node, shown_task) = (matcher.clone(), task.clone());
-                    let visible = Signal::derive(move || task_matches(&node, &shown_task, &query.get()));
-                    view! { <TaskCard task visible/> }
-                }).collect_view()}
-            </ul>
-        </article>
-    }
-}
-
-#[component]
-fn TaskCard(task: TaskView, visible: Signal<bool>) -> impl IntoView {
-    view! {
-        <li class=format!("task-card task-{}", task.state) class:hidden=move || !visible.get() data-service=task.service.clone()>
-            <span class="task-name">{task.name()}</span>
-            <span class="task-image">{task.image.clone()}</span>
-            <span class="task-state">{task.state.clone()}</span>
-            {task.error.clone().map(|err| view! { <span class="task-card-error">{err}</span> })}
-        </li>
     }
 }

@@ -7,6 +7,7 @@
 
 mod client;
 mod error;
+mod event;
 mod file_object;
 mod logs;
 mod model;
@@ -23,6 +24,7 @@ mod transport;
 
 pub use client::{ClientTls, DockerClient, Endpoint};
 pub use error::EngineError;
+pub use event::EngineEvent;
 pub use logs::{LogLine, LogRequest, LogSource, MAX_LINE};
 pub use model::{
     EngineInfo, FileObjectKind, LocalSwarmState, ManagerReachability, NetworkSummary, Node,

@@ -25,6 +25,13 @@ impl DockerClient {
             .await
     }
 
+    /// Every service's tasks made from its current spec, in one call (for progress across a
+    /// whole stack).
+    pub async fn up_to_date_tasks(&self) -> Result<Vec<Task>> {
+        let filters = HashMap::from([("_up-to-date".to_owned(), vec!["true".to_owned()])]);
+        self.tasks(filters, "list tasks of current specs").await
+    }
+
     async fn tasks(
         &self,
         filters: HashMap<String, Vec<String>>,

@@ -7,6 +7,7 @@
 mod engines;
 mod error;
 mod hosts;
+mod live;
 mod nodes;
 mod overview;
 mod services;
@@ -27,6 +28,7 @@ pub use flotilla_stack::{
     ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
 };
 pub use hosts::{HostStatus, NewHostRequest};
+pub use live::LiveWatch;
 pub use nodes::{NodeAction, NodeEntry};
 pub use overview::SwarmState;
 pub use services::{Recording, MAX_REPLICAS};
@@ -46,6 +48,8 @@ pub struct Fleet {
     /// One lock per stack: its deploys and recorded service changes happen one at a time, so
     /// the versions written and the swarm agree.
     stack_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// The swarms someone watches, each followed live (see [`live`]).
+    live: Arc<live::LiveSwarms>,
 }
 
 impl Fleet {
@@ -59,6 +63,7 @@ impl Fleet {
             host_states: Arc::default(),
             checks: Arc::new(tokio::sync::Semaphore::new(Self::CHECKS_AT_ONCE)),
             stack_locks: Arc::default(),
+            live: Arc::default(),
         }
     }
 

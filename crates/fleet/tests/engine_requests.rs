@@ -141,3 +141,96 @@ async fn a_swarm_view_costs_the_engine_only_the_reads_it_shows() {
         "connections are kept and reused"
     );
 }
+
+/// Engine requests seen while `during` runs and the live state then settles.
+async fn requests_while(
+    proxy: &CountingProxy,
+    during: impl std::future::Future<Output = ()>,
+) -> usize {
+    proxy.take();
+    during.await;
+    proxy.take().len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_viewers_cost_the_engine_what_one_does() {
+    let sandbox = Sandbox::up("fltlive", "10.229.0", 1);
+    sandbox.form_swarm();
+    let work = tempfile::tempdir().expect("tempdir");
+    let socket = sandbox.endpoint(1).to_string();
+    let proxy = CountingProxy::start(
+        Path::new(socket.trim_start_matches("unix://")),
+        work.path().join("engine.sock"),
+    );
+    let fleet = Fleet::new(Arc::new(Store::open_in(work.path()).await.expect("store")));
+    fleet
+        .adopt_swarm("prod", &proxy.url(), None)
+        .await
+        .expect("adopt");
+    sandbox.docker(
+        1,
+        &[
+            "service",
+            "create",
+            "--detach",
+            "--name",
+            "web",
+            "--replicas",
+            "1",
+            "local/busybox:1",
+            "sleep",
+            "3600",
+        ],
+    );
+    let first = fleet.watch_swarm("prod").await.expect("watch");
+    assert_eq!(first.snapshot().nodes.len(), 1);
+    assert!(first.snapshot().stale.is_none());
+
+    // A scale by the CLI reaches the watcher as a change, with the tasks that came of it.
+    let scale_to = |replicas: usize| {
+        let (sandbox, watch) = (&sandbox, &first);
+        async move {
+            let (_, mut changes) = watch.subscribe();
+            sandbox.docker(
+                1,
+                &["service", "scale", "--detach", &format!("web={replicas}")],
+            );
+            let started = std::time::Instant::now();
+            let seen = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+                loop {
+                    let _ = changes.recv().await;
+                    let running = watch
+                        .snapshot()
+                        .tasks
+                        .values()
+                        .filter(|t| t.state == "running")
+                        .count();
+                    if running == replicas {
+                        return started.elapsed();
+                    }
+                }
+            })
+            .await
+            .expect("the scale reached the live state");
+            println!("web={replicas}: every task running in the live state after {seen:?}");
+            // Let the follow-up reads of the settling tasks end.
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    };
+    let one = requests_while(&proxy, scale_to(3)).await;
+    let many: Vec<_> = futures::future::join_all((0..50).map(|_| fleet.watch_swarm("prod")))
+        .await
+        .into_iter()
+        .map(|w| w.expect("watch"))
+        .collect();
+    let fifty = requests_while(&proxy, scale_to(1)).await;
+    println!("engine requests for one scale: {one} with 1 viewer, {fifty} with 51 viewers");
+    assert_eq!(fleet.followed_swarms(), 1, "one live state for the swarm");
+    // The reads follow the swarm's changes, not the viewers: a scale costs the same with one
+    // viewer as with fifty (up to a reconcile or a settling read falling in one window).
+    assert!(
+        fifty <= one + 4,
+        "{fifty} requests with 51 viewers, {one} with 1"
+    );
+    drop(many);
+}

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use app::auth::ssr::{ClientAddr, Principal};
+use app::auth::ssr::{ClientAddr, Principal, SessionEnds};
 use app::error::{AppError, ErrorCode, FieldAt};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
@@ -18,6 +18,7 @@ use flotilla_store::{NewAuditEvent, Store, TlsMaterial};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod live;
 mod services;
 mod stacks;
 
@@ -28,6 +29,7 @@ struct Api {
     fleet: Arc<Fleet>,
     store: Arc<Store>,
     log_streams: LogStreams,
+    session_ends: SessionEnds,
 }
 
 /// Where these routes are mounted.
@@ -43,6 +45,7 @@ fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     ];
     all.extend(stacks::endpoints());
     all.extend(services::endpoints());
+    all.extend(live::endpoints());
     all
 }
 
@@ -59,6 +62,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
     fleet: Arc<Fleet>,
     store: Arc<Store>,
     log_streams: LogStreams,
+    session_ends: SessionEnds,
 ) -> Router<S> {
     endpoints()
         .into_iter()
@@ -70,6 +74,7 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             fleet,
             store,
             log_streams,
+            session_ends,
         })
 }
 

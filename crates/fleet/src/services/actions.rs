@@ -337,6 +337,7 @@ impl Fleet {
         swarm: &SwarmRecord,
         result: flotilla_engine::Result<T>,
     ) -> Result<T> {
+        self.live_touched(&swarm.id);
         result.map_err(|err| {
             let err = FleetError::from(err);
             self.engine_failed(swarm, &err);

@@ -70,7 +70,17 @@ pub(crate) fn row(record: &ServiceRecord) -> ServiceRow {
 
 impl Fleet {
     /// A page of `swarm`'s services as `query` filters and sorts them.
+    /// Read from the swarm's live state (see [`crate::live`]), which the first view starts
+    /// following; straight from the engine while that state is stale.
     pub async fn services(&self, swarm: &str, query: &ServiceQuery) -> Result<ServicePage> {
+        if let Some(rows) = self.watch_swarm(swarm).await?.service_rows() {
+            let rows = rows
+                .iter()
+                .filter(|row| query.stack.is_none() || row.stack == query.stack)
+                .cloned()
+                .collect();
+            return Ok(page_of(rows, query));
+        }
         let record = self.swarm(swarm).await?;
         let label = query
             .stack

@@ -242,6 +242,7 @@ impl Fleet {
         }
         apply::check_specs(&objects)?;
         let applied = apply::apply(&client, &objects, &side, &plan).await;
+        self.live_touched(&record.id);
         if let Err(err) = &applied {
             self.engine_failed(&record, err);
         }

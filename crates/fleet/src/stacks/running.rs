@@ -34,6 +34,22 @@ fn task_report(task: &Task, hostnames: &HashMap<String, String>) -> TaskReport {
 impl Fleet {
     /// Stacks on the swarm, made by Flotilla or by `docker stack deploy`.
     pub async fn stacks(&self, swarm: &str) -> Result<Vec<StackSummary>> {
+        if let Some(rows) = self.watch_swarm(swarm).await?.service_rows() {
+            let mut stacks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for row in rows.iter() {
+                if let Some(stack) = &row.stack {
+                    stacks
+                        .entry(stack.clone())
+                        .or_default()
+                        .push(row.name.clone());
+                }
+            }
+            // Rows come sorted by name, so each stack's services are too.
+            return Ok(stacks
+                .into_iter()
+                .map(|(name, services)| StackSummary { name, services })
+                .collect());
+        }
         let record = self.swarm(swarm).await?;
         let services = self
             .with_manager(&record, |client| async move {
@@ -68,8 +84,13 @@ impl Fleet {
         let record = self.swarm(swarm).await?;
         self.with_manager(&record, |client| async move {
             let label = label(stack);
-            let (services, nodes) =
-                futures::try_join!(client.service_specs(Some(&label)), client.list_nodes())?;
+            // One call for the tasks of every service, not one per service: a stack of 500
+            // services is one request, not 500.
+            let (services, nodes, tasks) = futures::try_join!(
+                client.service_specs(Some(&label)),
+                client.list_nodes(),
+                client.up_to_date_tasks()
+            )?;
             let nodes_up: HashSet<String> = nodes
                 .iter()
                 .filter(|n| n.state != NodeState::Down)
@@ -77,21 +98,26 @@ impl Fleet {
                 .collect();
             let hostnames: HashMap<String, String> =
                 nodes.into_iter().map(|n| (n.id, n.hostname)).collect();
-            let progress = services.iter().map(|service| {
-                let (client, hostnames, nodes_up) = (&client, &hostnames, &nodes_up);
-                async move {
-                    let tasks = client.service_tasks(&service.id, true).await?;
-                    let reports: Vec<TaskReport> =
-                        tasks.iter().map(|t| task_report(t, hostnames)).collect();
-                    Ok::<_, FleetError>(flotilla_stack::service_progress(
+            let mut reports: HashMap<&str, Vec<TaskReport>> = HashMap::new();
+            for task in &tasks {
+                reports
+                    .entry(task.service_id.as_str())
+                    .or_default()
+                    .push(task_report(task, &hostnames));
+            }
+            let mut progress: Vec<ServiceProgress> = services
+                .iter()
+                .map(|service| {
+                    flotilla_stack::service_progress(
                         service.name(),
                         &service.spec,
-                        &reports,
-                        nodes_up,
-                    ))
-                }
-            });
-            let mut progress = try_join_all(progress).await?;
+                        reports
+                            .get(service.id.as_str())
+                            .map_or(&[][..], Vec::as_slice),
+                        &nodes_up,
+                    )
+                })
+                .collect();
             progress.sort_by(|a, b| a.service.cmp(&b.service));
             Ok(progress)
         })
@@ -124,38 +150,41 @@ impl Fleet {
     /// `docker stack rm` does. Returns the names removed; an absent stack removes nothing.
     pub async fn remove_stack(&self, swarm: &str, stack: &str) -> Result<Vec<String>> {
         let record = self.swarm(swarm).await?;
-        self.with_manager(&record, |client| async move {
-            let label = label(stack);
-            let mut removed = Vec::new();
-            let services = client.service_specs(Some(&label)).await?;
-            try_join_all(services.iter().map(|s| client.remove_service(&s.id))).await?;
-            removed.extend(services.iter().map(|s| s.name().to_owned()));
-            for kind in [FileObjectKind::Secret, FileObjectKind::Config] {
-                let objects = client.file_objects(kind, Some(&label)).await?;
+        let removed = self
+            .with_manager(&record, |client| async move {
+                let label = label(stack);
+                let mut removed = Vec::new();
+                let services = client.service_specs(Some(&label)).await?;
+                try_join_all(services.iter().map(|s| client.remove_service(&s.id))).await?;
+                removed.extend(services.iter().map(|s| s.name().to_owned()));
+                for kind in [FileObjectKind::Secret, FileObjectKind::Config] {
+                    let objects = client.file_objects(kind, Some(&label)).await?;
+                    try_join_all(
+                        objects
+                            .iter()
+                            .map(|o| client.remove_file_object(kind, &o.id)),
+                    )
+                    .await?;
+                    removed.extend(objects.iter().map(|o| o.name().to_owned()));
+                }
+                let networks: Vec<_> = client
+                    .networks()
+                    .await?
+                    .into_iter()
+                    .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
+                    .collect();
                 try_join_all(
-                    objects
+                    networks
                         .iter()
-                        .map(|o| client.remove_file_object(kind, &o.id)),
+                        .map(|n| remove_network_when_free(&client, &n.id)),
                 )
                 .await?;
-                removed.extend(objects.iter().map(|o| o.name().to_owned()));
-            }
-            let networks: Vec<_> = client
-                .networks()
-                .await?
-                .into_iter()
-                .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
-                .collect();
-            try_join_all(
-                networks
-                    .iter()
-                    .map(|n| remove_network_when_free(&client, &n.id)),
-            )
-            .await?;
-            removed.extend(networks.into_iter().map(|n| n.name));
-            Ok(removed)
-        })
-        .await
+                removed.extend(networks.into_iter().map(|n| n.name));
+                Ok(removed)
+            })
+            .await;
+        self.live_touched(&record.id);
+        removed
     }
 }
 

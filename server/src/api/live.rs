@@ -1,0 +1,125 @@
+//! `GET /api/v1/swarms/{swarm}/live`: a swarm's live state as server-sent events — a
+//! `snapshot` first, then a `delta` per change (see `flotilla_live`). A viewer that falls
+//! behind the changes kept for it gets a fresh `snapshot` instead of a backlog, so a slow
+//! client costs a bounded amount of memory. The stream ends when its session logs out.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::Method;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, MethodRouter};
+use flotilla_fleet::LiveWatch;
+use flotilla_live::{Delta, Snapshot};
+use futures::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::Receiver;
+use tower_sessions::Session;
+
+use super::{Api, ApiError};
+
+pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
+    vec![(Method::GET, "/swarms/{swarm}/live", get(live))]
+}
+
+/// Live streams open now, for the log (and the tests that read it).
+static OPEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts a stream while it is open.
+struct Opened;
+
+impl Opened {
+    fn new(swarm: &str) -> Self {
+        let open = OPEN.fetch_add(1, Ordering::SeqCst) + 1;
+        tracing::info!(swarm, open, "live stream opened");
+        Self
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        let open = OPEN.fetch_sub(1, Ordering::SeqCst) - 1;
+        tracing::info!(open, "live stream closed");
+    }
+}
+
+/// One viewer's stream: what it has seen, and what could end it.
+struct Feed {
+    _opened: Opened,
+    watch: LiveWatch,
+    changes: Receiver<Arc<Delta>>,
+    /// The `seq` of the state the viewer has.
+    seq: u64,
+    first: Option<Arc<Snapshot>>,
+    ends: Receiver<String>,
+    session: Option<String>,
+}
+
+fn snapshot_event(snapshot: &Snapshot) -> Event {
+    Event::default()
+        .event("snapshot")
+        .data(serde_json::to_string(snapshot).unwrap_or_default())
+}
+
+impl Feed {
+    /// The next event for the viewer; none once its session ended.
+    async fn next(&mut self) -> Option<Event> {
+        if let Some(snapshot) = self.first.take() {
+            self.seq = snapshot.seq;
+            return Some(snapshot_event(&snapshot));
+        }
+        loop {
+            tokio::select! {
+                change = self.changes.recv() => match change {
+                    Ok(delta) if delta.seq <= self.seq => {}
+                    Ok(delta) if delta.base == self.seq => {
+                        self.seq = delta.seq;
+                        let data = serde_json::to_string(&*delta).unwrap_or_default();
+                        return Some(Event::default().event("delta").data(data));
+                    }
+                    // A change was missed (the viewer fell behind): start it over.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {
+                        let snapshot = self.watch.snapshot();
+                        self.seq = snapshot.seq;
+                        return Some(snapshot_event(&snapshot));
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                ended = self.ends.recv() => match ended {
+                    Ok(id) if Some(&id) == self.session.as_ref() => return None,
+                    Err(RecvError::Closed) => return None,
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                },
+            }
+        }
+    }
+}
+
+async fn live(
+    State(api): State<Api>,
+    Path(swarm): Path<String>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let watch = api.fleet.watch_swarm(&swarm).await?;
+    let (snapshot, changes) = watch.subscribe();
+    let feed = Feed {
+        _opened: Opened::new(&swarm),
+        watch,
+        changes,
+        seq: 0,
+        first: Some(snapshot),
+        ends: api.session_ends.subscribe(),
+        session: session.id().map(|id| id.to_string()),
+    };
+    let events = futures::stream::unfold(feed, |mut feed| async move {
+        feed.next().await.map(|event| (event, feed))
+    })
+    .map(Ok::<_, Infallible>);
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
