@@ -24,6 +24,10 @@ const COALESCE: Duration = Duration::from_millis(15);
 const SETTLE_EVERY: Duration = Duration::from_millis(400);
 /// … for this long after the last event.
 const SETTLE_FOR: Duration = Duration::from_secs(15);
+/// Tasks a service or node change makes appear a moment after its event, and on nodes
+/// without a registered host no container event tells of them: tasks are looked at again
+/// this long after such an event, whatever the last look found.
+const FOLLOW_UP_FOR: Duration = Duration::from_secs(3);
 /// A full reading this often, in case an event was missed.
 const RECONCILE: Duration = Duration::from_secs(20);
 /// Waits between attempts to reach a lost swarm.
@@ -135,6 +139,7 @@ async fn follow_manager(
     let mut dirty = Dirty::default();
     let mut next_read: Option<Instant> = None;
     let mut settle_until = Instant::now();
+    let mut follow_up_until = Instant::now();
     let mut reconcile = tokio::time::interval_at(Instant::now() + RECONCILE, RECONCILE);
     loop {
         let wake = next_read.unwrap_or_else(|| Instant::now() + RECONCILE);
@@ -144,6 +149,7 @@ async fn follow_manager(
                     dirty.mark(&event);
                     next_read.get_or_insert_with(|| Instant::now() + COALESCE);
                     settle_until = Instant::now() + SETTLE_FOR;
+                    follow_up_until = Instant::now() + FOLLOW_UP_FOR;
                 }
                 Some(Err(err)) => return Err(err.into()),
                 None => return Err(FleetError::Engine(flotilla_engine::EngineError::Unreachable {
@@ -160,6 +166,7 @@ async fn follow_manager(
                 dirty = Dirty { nodes: true, services: true, tasks: true };
                 next_read = Some(Instant::now());
                 settle_until = Instant::now() + SETTLE_FOR;
+                follow_up_until = Instant::now() + FOLLOW_UP_FOR;
             }
             () = tokio::time::sleep_until(wake), if next_read.is_some() => {
                 next_read = None;
@@ -178,7 +185,9 @@ async fn follow_manager(
                 publisher.publish_rows(&rows, if wanted.services { includes } else { 0 });
                 state.read_at = now_millis();
                 publisher.publish(state.clone());
-                if Instant::now() < settle_until && state.tasks.values().any(reading::settling) {
+                let settling = Instant::now() < settle_until
+                    && state.tasks.values().any(reading::settling);
+                if settling || Instant::now() < follow_up_until {
                     dirty.tasks = true;
                     next_read = Some(Instant::now() + SETTLE_EVERY);
                 }
