@@ -616,6 +616,11 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
         "{same:?}"
     );
     fleet.remove_stack("life", "vault").await.expect("rm vault");
+    // The manager drops its local copy of the stack's network only once the tasks are gone.
+    support::eventually("stack vault gone", Duration::from_secs(60), || async {
+        (!everything(&sandbox).iter().any(|o| o.contains(" vault_"))).then_some(())
+    })
+    .await;
 
     // Invalid files: refused with their line, and the swarm is exactly as before.
     let before = everything(&sandbox);
