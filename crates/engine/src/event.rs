@@ -6,12 +6,10 @@
 use std::collections::BTreeMap;
 
 use bytes::{Buf, BytesMut};
-use futures::stream::{self, BoxStream, StreamExt};
-use http_body_util::BodyExt;
-use hyper::Method;
+use futures::stream::BoxStream;
 use serde::Deserialize;
 
-use crate::{DockerClient, EngineError, Result};
+use crate::{DockerClient, Result};
 
 /// The longest event line kept; a longer one (labels can be large) is skipped whole.
 const MAX_EVENT: usize = 64 * 1024;
@@ -95,44 +93,15 @@ impl DockerClient {
             self.api_version(),
             crate::service::percent_encode(&filters)
         );
-        let action = "follow the engine's events";
-        let body = self
-            .raw
-            .stream(Method::GET, &path, (&self.endpoint, action))
-            .await?;
-        let endpoint = self.endpoint.clone();
-        let events = stream::unfold(
-            (body, Lines::default(), Vec::new().into_iter(), false),
-            move |(mut body, mut lines, mut pending, ended)| {
-                let endpoint = endpoint.clone();
-                async move {
-                    loop {
-                        if let Some(event) = pending.next() {
-                            return Some((Ok(event), (body, lines, pending, ended)));
-                        }
-                        if ended {
-                            return None;
-                        }
-                        match body.frame().await {
-                            Some(Ok(frame)) => {
-                                if let Ok(data) = frame.into_data() {
-                                    pending = lines.push(&data).into_iter();
-                                }
-                            }
-                            Some(Err(err)) => {
-                                let failed = Err(EngineError::Unreachable {
-                                    endpoint,
-                                    reason: format!("the event stream broke: {err}"),
-                                });
-                                return Some((failed, (body, lines, pending, true)));
-                            }
-                            None => return None,
-                        }
-                    }
-                }
-            },
-        );
-        Ok(events.boxed())
+        let mut lines = Lines::default();
+        self.raw
+            .decoded_stream(
+                &path,
+                (&self.endpoint, "follow the engine's events"),
+                "event",
+                move |data| lines.push(data),
+            )
+            .await
     }
 }
 

@@ -3,12 +3,10 @@
 //! and decoded from Docker's multiplexed frames here, each line bounded in length.
 
 use bytes::{Buf, BytesMut};
-use futures::stream::{self, BoxStream, StreamExt};
-use http_body_util::BodyExt;
-use hyper::Method;
+use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
-use crate::{DockerClient, EngineError, Result};
+use crate::{DockerClient, Result};
 
 /// The longest line passed on; a longer one is cut (a container must not make the console
 /// hold megabytes for one line).
@@ -200,45 +198,13 @@ impl DockerClient {
             crate::service::percent_encode(id)
         );
         let action = format!("read the logs of {id}");
-        let response = self
-            .raw
-            .stream(Method::GET, &path, (&self.endpoint, &action))
-            .await?;
-        let endpoint = self.endpoint.clone();
-        let decoder = Decoder::new(request.timestamps);
-        let lines = stream::unfold(
-            (response, decoder, Vec::<LogLine>::new().into_iter(), false),
-            move |(mut body, mut decoder, mut pending, ended)| {
-                let endpoint = endpoint.clone();
-                async move {
-                    loop {
-                        if let Some(line) = pending.next() {
-                            return Some((Ok(line), (body, decoder, pending, ended)));
-                        }
-                        if ended {
-                            return None;
-                        }
-                        match body.frame().await {
-                            Some(Ok(frame)) => {
-                                if let Ok(data) = frame.into_data() {
-                                    decoder.buffer.extend_from_slice(&data);
-                                    pending = decoder.lines().into_iter();
-                                }
-                            }
-                            Some(Err(err)) => {
-                                let failed = Err(EngineError::Unreachable {
-                                    endpoint,
-                                    reason: format!("the log stream broke: {err}"),
-                                });
-                                return Some((failed, (body, decoder, pending, true)));
-                            }
-                            None => return None,
-                        }
-                    }
-                }
-            },
-        );
-        Ok(lines.boxed())
+        let mut decoder = Decoder::new(request.timestamps);
+        self.raw
+            .decoded_stream(&path, (&self.endpoint, &action), "log", move |data| {
+                decoder.buffer.extend_from_slice(data);
+                decoder.lines()
+            })
+            .await
     }
 }
 

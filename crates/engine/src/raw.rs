@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::stream::{self, BoxStream, StreamExt};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::{header, Method, Request};
 use serde_json::Value;
@@ -63,20 +64,56 @@ impl Raw {
                 .await
                 .map(|b| b.to_bytes())
                 .unwrap_or_default();
-            let message = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).trim().to_owned());
-            return Err(EngineError::from_bollard(
-                action,
-                endpoint,
-                bollard::errors::Error::DockerResponseServerError {
-                    status_code: status,
-                    message,
-                },
-            ));
+            return Err(refusal(status, &bytes, (endpoint, action)));
         }
         Ok(response.into_body())
+    }
+
+    /// Like [`Self::stream`], read as `decode` turns the bytes into items; an answer that
+    /// breaks off ends the items with an error naming `what` (`log`, `event`).
+    pub(crate) async fn decoded_stream<T: Send + 'static>(
+        &self,
+        path_and_query: &str,
+        (endpoint, action): (&str, &str),
+        what: &'static str,
+        decode: impl FnMut(&[u8]) -> Vec<T> + Send + 'static,
+    ) -> Result<BoxStream<'static, Result<T>>> {
+        let body = self
+            .stream(Method::GET, path_and_query, (endpoint, action))
+            .await?;
+        let endpoint = endpoint.to_owned();
+        let items = stream::unfold(
+            (body, decode, Vec::new().into_iter(), false),
+            move |(mut body, mut decode, mut pending, ended)| {
+                let endpoint = endpoint.clone();
+                async move {
+                    loop {
+                        if let Some(item) = pending.next() {
+                            return Some((Ok(item), (body, decode, pending, ended)));
+                        }
+                        if ended {
+                            return None;
+                        }
+                        match body.frame().await {
+                            Some(Ok(frame)) => {
+                                if let Ok(data) = frame.into_data() {
+                                    pending = decode(&data).into_iter();
+                                }
+                            }
+                            Some(Err(err)) => {
+                                let failed = Err(EngineError::Unreachable {
+                                    endpoint,
+                                    reason: format!("the {what} stream broke: {err}"),
+                                });
+                                return Some((failed, (body, decode, pending, true)));
+                            }
+                            None => return None,
+                        }
+                    }
+                }
+            },
+        );
+        Ok(items.boxed())
     }
 
     /// `method path_and_query` (already carrying the `/v1.xx` prefix) with `body` as JSON;
@@ -134,18 +171,7 @@ impl Raw {
                 reason: format!("no answer to {action} within {} s", self.timeout.as_secs()),
             })??;
         if !status.is_success() {
-            let message = serde_json::from_slice::<Value>(&bytes)
-                .ok()
-                .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
-                .unwrap_or_else(|| String::from_utf8_lossy(&bytes).trim().to_owned());
-            return Err(EngineError::from_bollard(
-                action,
-                endpoint,
-                bollard::errors::Error::DockerResponseServerError {
-                    status_code: status.as_u16(),
-                    message,
-                },
-            ));
+            return Err(refusal(status.as_u16(), &bytes, (endpoint, action)));
         }
         if bytes.is_empty() {
             return Ok(Value::Null);
@@ -157,4 +183,20 @@ impl Raw {
             )
         })
     }
+}
+
+/// The engine's refusal (an error status, with its JSON `message` or its text) as an error.
+fn refusal(status: u16, answer: &[u8], (endpoint, action): (&str, &str)) -> EngineError {
+    let message = serde_json::from_slice::<Value>(answer)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| String::from_utf8_lossy(answer).trim().to_owned());
+    EngineError::from_bollard(
+        action,
+        endpoint,
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: status,
+            message,
+        },
+    )
 }
