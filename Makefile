@@ -36,14 +36,16 @@ test:
 	scripts/build-site.sh
 	$(MAKE) --no-print-directory e2e
 
-## bench: a 10-service stack deployed by Flotilla and by docker stack deploy (time ratio); the services list at 1,000 services (time, bytes)
+## bench: a 10-service stack deployed by Flotilla and by docker stack deploy (time ratio); the services list at 1,000 services (time, bytes); the live visualizer (event → card, engine requests per viewer count, memory, 10,000 tasks; the board rendered on the server)
 bench:
 	scripts/setup.sh test
 	scripts/claim-target.sh
 	cargo bench -p flotilla-fleet --bench stack_deploy
+	cargo bench -p app --features ssr --bench board_render
 	scripts/build-site.sh
 	cd end2end && [ -d node_modules ] || npm ci --no-audit --no-fund --silent
 	cd end2end && node bench/services_list.mjs
+	cd end2end && node bench/visualizer.mjs
 
 lint:
 	scripts/claim-target.sh

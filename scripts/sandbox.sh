@@ -12,7 +12,9 @@
 # Settings (environment): SANDBOX_NAME (default flt, at most 8 characters; tests pick their
 # own so they never touch a user's sandbox), NODES (default 3), SANDBOX_SUBNET (first three
 # octets, default 10.210.0; node i gets .1i, the bridge .1), SANDBOX_TLS=1 (each engine
-# also listens on tcp://ADDR:2376 with --tlsverify; CA and client material in /run/NAME/tls).
+# also listens on tcp://ADDR:2376 with --tlsverify; CA and client material in /run/NAME/tls),
+# SANDBOX_REGISTRY=HOST:PORT (a registry without TLS the engines may pull from and push to,
+# as scripts/registry.sh starts one on the bridge).
 #
 # Nothing here touches the default engine at /var/run/docker.sock.
 set -euo pipefail
@@ -27,6 +29,7 @@ bridge=$name-br
 docker_cli=${DOCKER_CLI:-docker}
 tls=${SANDBOX_TLS:-0}
 tls_dir=$run_dir/tls
+registry=${SANDBOX_REGISTRY:-}
 
 say() { printf 'sandbox[%s]: %s\n' "$name" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -110,7 +113,8 @@ engine_up() {
   # network namespace, unshare gives the node its own hostname.
   nsenter --net="/var/run/netns/$ns" unshare --uts sh -c "hostname node$i; exec setsid dockerd \
       --data-root '$data_dir/node$i' --exec-root '$run_dir/node$i' \
-      -H 'unix://$(sock_of "$i")' $(tls_flags "$i") --pidfile '$run_dir/node$i.pid' --bridge none \
+      -H 'unix://$(sock_of "$i")' $(tls_flags "$i") ${registry:+--insecure-registry "$registry"} \
+      --pidfile '$run_dir/node$i.pid' --bridge none \
       --containerd-namespace '$name-node$i' --containerd-plugins-namespace '$name-node$i-plugins' \
       >'$run_dir/node$i.log' 2>&1" </dev/null &
 }

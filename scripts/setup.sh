@@ -68,7 +68,7 @@ ensure_wasm_opt() {
 }
 
 ensure_engine_packages() {
-  apt_install docker.io busybox-static iproute2 iptables util-linux openssl
+  apt_install docker.io busybox-static iproute2 iptables util-linux openssl docker-registry apache2-utils curl
 }
 
 ensure_browser() {

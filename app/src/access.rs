@@ -11,7 +11,8 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{
-    audit, hosts, login, nodes, services, stacks, swarm, swarm_admin, swarms, visualizer,
+    audit, hosts, login, nodes, registries, services, stacks, swarm, swarm_admin, swarms,
+    visualizer,
 };
 
 /// What an endpoint asks of its caller.
@@ -90,6 +91,10 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<hosts::RemoveHost>(ADMIN),
     // Checking makes the console connect to every registered address.
     call::<hosts::CheckHosts>(ADMIN),
+    // Registries hold credentials that reach every private image: admins only.
+    call::<registries::ListRegistries>(ADMIN),
+    call::<registries::SaveRegistry>(ADMIN),
+    call::<registries::RemoveRegistry>(ADMIN),
     call::<swarms::ListSwarms>(VIEWER),
     call::<swarms::InitSwarm>(ADMIN),
     call::<swarms::JoinSwarm>(ADMIN),
@@ -116,7 +121,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<stacks::history::RedeployVersion>(OPERATOR),
     call::<stacks::remove::RemoveStack>(OPERATOR),
     call::<stacks::page::StackDrift>(VIEWER),
-    call::<visualizer::LiveState>(VIEWER),
+    call::<visualizer::LiveBoard>(VIEWER),
     call::<services::ListServices>(VIEWER),
     call::<services::page::GetService>(VIEWER),
     call::<services::page::ScaleService>(OPERATOR),

@@ -6,6 +6,7 @@ pub mod access;
 pub mod auth;
 mod components;
 pub mod error;
+mod live_stream;
 #[cfg(feature = "ssr")]
 pub mod login_limiter;
 pub mod overview;
@@ -14,6 +15,8 @@ pub mod views;
 
 #[cfg(feature = "ssr")]
 pub use pages::stacks::audit_request;
+#[cfg(feature = "ssr")]
+pub use pages::visualizer::board_html;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -52,6 +55,7 @@ pub fn App() -> impl IntoView {
                 <nav>
                     <a href="/">"Swarms"</a>
                     <a href="/hosts">"Hosts"</a>
+                    <a href="/registries">"Registries"</a>
                     <a href="/audit">"Audit log"</a>
                     <pages::login::LogoutButton/>
                 </nav>
@@ -60,6 +64,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <p class="notice">"Page not found."</p> }>
                     <Route path=StaticSegment("") view=pages::swarms::SwarmsPage/>
                     <Route path=StaticSegment("hosts") view=pages::hosts::HostsPage/>
+                    <Route path=StaticSegment("registries") view=pages::registries::RegistriesPage/>
                     <Route path=(StaticSegment("swarms"), StaticSegment("new")) view=pages::create_swarm::CreateSwarmPage/>
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm")) view=pages::swarm::SwarmPage/>
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("stacks"), StaticSegment("new")) view=pages::stacks::NewStackPage/>

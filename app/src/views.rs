@@ -2,6 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A registry as pages show it: never its password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryRow {
+    pub address: String,
+    pub username: String,
+    /// Unix milliseconds.
+    pub updated_at: i64,
+}
+
 /// A registered host and what its engine said just now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostRow {

@@ -96,4 +96,26 @@ test('of two pages, the one logged out loses its stream', async () => {
   await clickUntil(second, '#logout', async () => assert.match(second.url(), /\/login/));
   await eventually(() => assert.equal(open(), 1), { timeoutMs: 5_000, intervalMs: 100 });
   await other.close();
+
+  // A new password, set from another process, ends the remaining page's stream too.
+  flotillaCli(console_, ['user', 'reset-password', 'admin'], 'a newer admin password\n');
+  await eventually(() => assert.equal(open(), 0), { timeoutMs: 10_000, intervalMs: 100 });
+});
+
+test('a caller holds at most sixteen live streams open', async () => {
+  const controller = new AbortController();
+  const stream = (signal = controller.signal) => fetch(`${console_.url}/api/v1/swarms/prod/live`, {
+    headers: { authorization: `Bearer ${admin}` }, signal,
+  });
+  const held = [];
+  for (let i = 0; i < 16; i += 1) held.push(await stream());
+  assert.deepEqual(held.map((r) => r.status), Array(16).fill(200));
+  const refused = await stream();
+  assert.equal(refused.status, 429);
+  assert.match((await refused.json()).error.message, /16 live streams/);
+  controller.abort();
+  // Closed streams give their places back.
+  const later = new AbortController();
+  await eventually(async () => assert.equal((await stream(later.signal)).status, 200), { timeoutMs: 10_000 });
+  later.abort();
 });

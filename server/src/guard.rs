@@ -114,7 +114,7 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn authenticate(
+pub(crate) async fn authenticate(
     store: &Store,
     session: &Session,
     headers: &HeaderMap,

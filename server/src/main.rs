@@ -182,6 +182,11 @@ struct ServeArgs {
     #[arg(long, env = "FLOTILLA_MAX_LOG_STREAMS", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=1000))]
     max_log_streams: u16,
+    /// Live views (the visualizer, a stack's progress) one user (or token) may hold open at
+    /// once, across tabs.
+    #[arg(long, env = "FLOTILLA_MAX_LIVE_STREAMS", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..=1000))]
+    max_live_streams: u16,
 }
 
 #[tokio::main]

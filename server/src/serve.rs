@@ -58,7 +58,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             crate::api::routes(
                 fleet.clone(),
                 store.clone(),
-                crate::api::LogStreams::new(args.max_log_streams.into()),
+                crate::api::StreamLimits {
+                    logs: args.max_log_streams.into(),
+                    live: args.max_live_streams.into(),
+                },
                 session_ends.clone(),
             ),
         )

@@ -3,6 +3,7 @@ pub mod create_swarm;
 pub mod hosts;
 pub mod login;
 pub mod nodes;
+pub mod registries;
 pub mod services;
 pub mod stacks;
 pub mod swarm;

@@ -11,7 +11,7 @@ use super::swarm_admin::{AddHostPanel, DeployPolicyPanel, DissolvePanel, TokensP
 use super::visualizer::Visualizer;
 use crate::components::ErrorNotice;
 use crate::error::AppError;
-use crate::overview::{OverviewState, SwarmOverview};
+use crate::overview::{OverviewState, SwarmHeadline};
 
 /// The swarm as its live state has it (see `flotilla_fleet::LiveWatch`). An unreachable swarm
 /// is a state the page explains, not an error.
@@ -29,7 +29,7 @@ pub async fn get_overview(swarm: String) -> Result<OverviewState, AppError> {
                 stale.reason
             ),
         },
-        None => OverviewState::Ready(SwarmOverview::from_live(record.id, &state)),
+        None => OverviewState::Ready(SwarmHeadline::from_live(record.id, &state)),
     })
 }
 
@@ -81,7 +81,7 @@ fn SwarmView(swarm: String) -> impl IntoView {
 }
 
 #[component]
-fn SwarmPanel(swarm: SwarmOverview, refreshes: RwSignal<u32>) -> impl IntoView {
+fn SwarmPanel(swarm: SwarmHeadline, refreshes: RwSignal<u32>) -> impl IntoView {
     view! {
         <section class="swarm-summary" id="swarm">
             <div><span class="label">"Swarm"</span><code id="swarm-id">{swarm.swarm_id.clone()}</code></div>

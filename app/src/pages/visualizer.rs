@@ -4,34 +4,86 @@
 //! live state, then kept current in the browser by one server-sent-events stream of small
 //! changes (`/api/v1/swarms/{swarm}/live`).
 
-use flotilla_live::{columns, Card, Column, Filter, LegendEntry, Snapshot};
+use flotilla_live::{columns, Card, Column, Filter, LegendEntry, Snapshot, Staleness};
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use serde::{Deserialize, Serialize};
 
 use crate::components::{ErrorNotice, Loading};
 use crate::error::AppError;
 use crate::pages::services::page::ScaleService;
 
+/// The board as the page first shows it, laid out on the server: its size follows the cards
+/// drawn, not the tasks (at 10,000 tasks, a few hundred kilobytes rather than megabytes), since
+/// the page carries it for hydration. The stream then brings the whole state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BoardStart {
+    pub stale: Option<Staleness>,
+    /// The swarm's stacks, for the filter.
+    pub stacks: Vec<String>,
+    pub columns: Vec<Column>,
+    pub legend: Vec<LegendEntry>,
+}
+
+fn stacks_of(state: &Snapshot) -> Vec<String> {
+    let mut stacks: Vec<String> = state
+        .services
+        .values()
+        .filter_map(|s| s.stack.clone())
+        .collect();
+    stacks.sort();
+    stacks.dedup();
+    stacks
+}
+
 #[server(endpoint = "swarm/live")]
-pub async fn live_state(swarm: String) -> Result<Snapshot, AppError> {
-    let caller = crate::auth::ssr::authorize::<LiveState>().await?;
-    let watch = caller.fleet.watch_swarm(&swarm).await?;
-    // The page's first render needs the services it draws; its stream brings the rest.
-    Ok(watch.snapshot().placed_only())
+pub async fn live_board(
+    swarm: String,
+    stack: String,
+    service: String,
+    label: String,
+) -> Result<BoardStart, AppError> {
+    let caller = crate::auth::ssr::authorize::<LiveBoard>().await?;
+    let state = caller.fleet.watch_swarm(&swarm).await?.snapshot();
+    let filter = Filter {
+        stack,
+        service,
+        node_label: label,
+    };
+    let (columns, legend) = columns(&state, &filter);
+    Ok(BoardStart {
+        stale: state.stale.clone(),
+        stacks: stacks_of(&state),
+        columns,
+        legend,
+    })
 }
 
 #[component]
 pub fn Visualizer(swarm: String) -> impl IntoView {
+    let query = use_query_map();
     let initial = {
         let swarm = swarm.clone();
-        Resource::new(|| (), move |_| live_state(swarm.clone()))
+        Resource::new(
+            || (),
+            move |_| {
+                let (stack, service, label) = query.with_untracked(|q| {
+                    (
+                        q.get("stack").unwrap_or_default(),
+                        q.get("service").unwrap_or_default(),
+                        q.get("label").unwrap_or_default(),
+                    )
+                });
+                live_board(swarm.clone(), stack, service, label)
+            },
+        )
     };
     let swarm = StoredValue::new(swarm);
     view! {
         <Loading text="Reading the swarm…">
             {move || Suspend::new(async move {
-                let snapshot = initial.await?;
-                Ok::<_, AppError>(view! { <Board swarm=swarm.get_value() initial=snapshot/> })
+                let start = initial.await?;
+                Ok::<_, AppError>(view! { <Board swarm=swarm.get_value() start/> })
             })}
         </Loading>
     }
@@ -67,8 +119,10 @@ fn column_key(column: &Column) -> String {
 }
 
 #[component]
-fn Board(swarm: String, initial: Snapshot) -> impl IntoView {
-    let state = RwSignal::new(initial);
+fn Board(swarm: String, start: BoardStart) -> impl IntoView {
+    // The whole state, once the stream has brought it; until then the server's layout.
+    let state = RwSignal::new(None::<Snapshot>);
+    let start = StoredValue::new(start);
     let query = use_query_map();
     let filter = Memo::new(move |_| {
         query.with(|q| Filter {
@@ -77,20 +131,24 @@ fn Board(swarm: String, initial: Snapshot) -> impl IntoView {
             node_label: q.get("label").unwrap_or_default(),
         })
     });
-    let layout = Memo::new(move |_| state.with(|s| columns(s, &filter.get())));
+    let layout = Memo::new(move |_| {
+        state.with(|s| match s {
+            Some(s) => columns(s, &filter.get()),
+            None => start.with_value(|b| (b.columns.clone(), b.legend.clone())),
+        })
+    });
     let highlight = RwSignal::new(None::<String>);
-    follow_live(swarm.clone(), state);
-    let stale = move || state.with(|s| s.stale.clone());
+    crate::live_stream::follow_live(&swarm, state);
+    let stale = move || {
+        state.with(|s| match s {
+            Some(s) => s.stale.clone(),
+            None => start.with_value(|b| b.stale.clone()),
+        })
+    };
     let stacks = Memo::new(move |_| {
-        state.with(|s| {
-            let mut stacks: Vec<String> = s
-                .services
-                .values()
-                .filter_map(|s| s.stack.clone())
-                .collect();
-            stacks.sort();
-            stacks.dedup();
-            stacks
+        state.with(|s| match s {
+            Some(s) => stacks_of(s),
+            None => start.with_value(|b| b.stacks.clone()),
         })
     });
     let navigate = use_navigate();
@@ -154,6 +212,22 @@ fn Board(swarm: String, initial: Snapshot) -> impl IntoView {
                 children=|(_, column)| view! { <NodeColumn column/> }/>
         </section>
     }
+}
+
+/// The board as the server renders it for `snapshot` seen through `filter` (the render
+/// benchmark measures it).
+#[cfg(feature = "ssr")]
+pub fn board_html(snapshot: &Snapshot, filter: &Filter) -> String {
+    let (columns, legend) = columns(snapshot, filter);
+    Owner::new().with(|| {
+        view! {
+            <Legend entries=Signal::stored(legend) highlight=RwSignal::new(None) swarm=snapshot.swarm.clone()/>
+            <section class="nodes" id="board">
+                {columns.into_iter().map(|column| view! { <NodeColumn column/> }).collect_view()}
+            </section>
+        }
+        .to_html()
+    })
 }
 
 #[component]
@@ -275,7 +349,10 @@ fn Legend(
     view! {
         {move || scale.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error id="legend-error"/> })}
         <ul class="legend" id="legend">
-            {move || entries.get().into_iter().map(|entry| {
+            // Keyed: a change redraws the entries it touched, not the whole legend.
+            <For each=move || entries.get()
+                key=|e| (e.service_id.clone(), e.tasks, e.replicas, e.colour)
+                children=move |entry| {
                 let (enter, focus) = (entry.name.clone(), entry.name.clone());
                 let replicas = entry.replicas;
                 let (down, up) = (entry.name.clone(), entry.name.clone());
@@ -302,73 +379,10 @@ fn Legend(
                         })}
                     </li>
                 }
-            }).collect_view()}
+            }/>
         </ul>
     }
 }
-
-/// Keeps `state` current from the swarm's live stream; a change that does not apply (one was
-/// missed) opens the stream again, which starts with a fresh snapshot.
-#[cfg(feature = "hydrate")]
-fn follow_live(swarm: String, state: RwSignal<Snapshot>) {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-
-    type Handler = Closure<dyn FnMut(web_sys::MessageEvent)>;
-    let current = StoredValue::new_local(None::<(web_sys::EventSource, Handler, Handler)>);
-    let close = move || {
-        current.update_value(|open| {
-            if let Some((source, _, _)) = open.take() {
-                source.close();
-            }
-        });
-    };
-    let reopen = RwSignal::new(0u32);
-    let url = format!("/api/v1/swarms/{swarm}/live");
-    Effect::new(move |_| {
-        reopen.track();
-        close();
-        let Ok(source) = web_sys::EventSource::new(&url) else {
-            return;
-        };
-        let on_snapshot = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                if let Some(snapshot) = event
-                    .data()
-                    .as_string()
-                    .and_then(|d| serde_json::from_str::<Snapshot>(&d).ok())
-                {
-                    state.set(snapshot);
-                }
-            },
-        );
-        let on_delta = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                let Some(delta) = event
-                    .data()
-                    .as_string()
-                    .and_then(|d| serde_json::from_str::<flotilla_live::Delta>(&d).ok())
-                else {
-                    return;
-                };
-                let mut applied = true;
-                state.update(|s| applied = s.apply(&delta));
-                if !applied {
-                    reopen.update(|n| *n += 1);
-                }
-            },
-        );
-        let _ = source
-            .add_event_listener_with_callback("snapshot", on_snapshot.as_ref().unchecked_ref());
-        let _ = source.add_event_listener_with_callback("delta", on_delta.as_ref().unchecked_ref());
-        current.set_value(Some((source, on_snapshot, on_delta)));
-    });
-    on_cleanup(close);
-}
-
-/// The stream is opened in the browser only.
-#[cfg(not(feature = "hydrate"))]
-fn follow_live(_swarm: String, _state: RwSignal<Snapshot>) {}
 
 #[cfg(test)]
 mod tests {

@@ -165,9 +165,25 @@ impl DockerClient {
         body: Option<&serde_json::Value>,
         action: &str,
     ) -> Result<serde_json::Value> {
+        self.raw_json_with(method, path, body, None, action).await
+    }
+
+    /// [`Self::raw_json`] carrying a registry's credentials for the engine to pull with.
+    pub(crate) async fn raw_json_with(
+        &self,
+        method: hyper::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        auth: Option<&crate::RegistryAuth>,
+        action: &str,
+    ) -> Result<serde_json::Value> {
         let path = format!("/v{}{path}", self.api_version());
+        let headers: Vec<(&str, String)> = auth
+            .map(|auth| ("X-Registry-Auth", auth.header()))
+            .into_iter()
+            .collect();
         self.raw
-            .json(method, &path, body, &[], (&self.endpoint, action))
+            .json(method, &path, body, &headers, (&self.endpoint, action))
             .await
     }
 

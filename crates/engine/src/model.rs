@@ -325,7 +325,7 @@ api_names!(FileObjectKind {
 });
 
 /// A network's identity and where it lives.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkSummary {
     pub id: String,
     pub name: String,

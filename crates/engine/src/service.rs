@@ -8,7 +8,9 @@ use hyper::Method;
 use serde_json::Value;
 
 use crate::model::{PublishedPort, UpdateStatus};
-use crate::{DockerClient, Result, Service, ServiceMode, ServiceRecord, StoredObject};
+use crate::{
+    DockerClient, RegistryAuth, Result, Service, ServiceMode, ServiceRecord, StoredObject,
+};
 
 /// `docker service create --name NAME --replicas N IMAGE [COMMAND…]`.
 #[derive(Debug, Clone)]
@@ -112,14 +114,20 @@ impl DockerClient {
         Ok(self.service(name_or_id).await?.stored())
     }
 
-    /// Creates a service from a full spec; returns its ID.
-    pub async fn create_service_spec(&self, spec: &Value) -> Result<String> {
+    /// Creates a service from a full spec, with `auth` for the nodes to pull its image;
+    /// returns its ID.
+    pub async fn create_service_spec(
+        &self,
+        spec: &Value,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<String> {
         let name = spec.get("Name").and_then(Value::as_str).unwrap_or_default();
         let created = self
-            .raw_json(
+            .raw_json_with(
                 Method::POST,
                 "/services/create",
                 Some(spec),
+                auth,
                 &format!("create service {name}"),
             )
             .await?;
@@ -130,15 +138,23 @@ impl DockerClient {
             .to_owned())
     }
 
-    /// Replaces a service's spec, as of `version`; returns the engine's warnings.
+    /// Replaces a service's spec, as of `version`, with `auth` for the nodes to pull its
+    /// image; returns the engine's warnings.
     pub async fn update_service_spec(
         &self,
         id: &str,
         version: u64,
         spec: &Value,
+        auth: Option<&RegistryAuth>,
     ) -> Result<Vec<String>> {
-        self.post_update(id, version, spec, "", &format!("update service {id}"))
-            .await
+        self.post_update(
+            id,
+            version,
+            spec,
+            ("", auth),
+            &format!("update service {id}"),
+        )
+        .await
     }
 
     /// `docker service rollback`: the engine puts the service back on its previous spec.
@@ -153,7 +169,7 @@ impl DockerClient {
             id,
             version,
             spec,
-            "&rollback=previous",
+            ("&rollback=previous", None),
             &format!("roll back service {id}"),
         )
         .await
@@ -164,17 +180,18 @@ impl DockerClient {
         id: &str,
         version: u64,
         spec: &Value,
-        extra: &str,
+        (extra, auth): (&str, Option<&RegistryAuth>),
         action: &str,
     ) -> Result<Vec<String>> {
         let answer = self
-            .raw_json(
+            .raw_json_with(
                 Method::POST,
                 &format!(
                     "/services/{}/update?version={version}{extra}",
                     percent_encode(id)
                 ),
                 Some(spec),
+                auth,
                 action,
             )
             .await?;

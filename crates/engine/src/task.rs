@@ -7,11 +7,31 @@ use bollard::query_parameters::ListTasksOptions;
 use crate::{DockerClient, Result, Task, TaskState};
 
 impl DockerClient {
-    /// Tasks the scheduler wants running (`docker service ps` without history). Tasks being
-    /// shut down or replaced are history, not placement, so they are left out.
+    /// Tasks the scheduler wants running, those a rolling update is preparing to run next
+    /// (wanted `ready`), and a job's tasks wanted complete (`docker service ps` without
+    /// history). Tasks being shut down or replaced are history, not placement, so they are
+    /// left out.
     pub async fn list_current_tasks(&self) -> Result<Vec<Task>> {
-        let filters = HashMap::from([("desired-state".to_owned(), vec!["running".to_owned()])]);
+        let filters = HashMap::from([(
+            "desired-state".to_owned(),
+            vec![
+                "running".to_owned(),
+                "ready".to_owned(),
+                "complete".to_owned(),
+            ],
+        )]);
         self.tasks(filters, "list tasks").await
+    }
+
+    /// Tasks of the services' current specs that the scheduler gave up on: the failed and
+    /// rejected ones (and those shut down by a scale-down), which say why a service falls short.
+    pub async fn stopped_current_tasks(&self) -> Result<Vec<Task>> {
+        let filters = HashMap::from([
+            ("_up-to-date".to_owned(), vec!["true".to_owned()]),
+            ("desired-state".to_owned(), vec!["shutdown".to_owned()]),
+        ]);
+        self.tasks(filters, "list stopped tasks of current specs")
+            .await
     }
 
     /// A service's tasks, history included; `up_to_date` keeps only those made from its

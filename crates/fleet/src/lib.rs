@@ -10,6 +10,7 @@ mod hosts;
 mod live;
 mod nodes;
 mod overview;
+mod registries;
 mod services;
 mod stacks;
 mod swarms;
@@ -28,10 +29,11 @@ pub use flotilla_stack::{
     ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
 };
 pub use hosts::{HostStatus, NewHostRequest};
-pub use live::LiveWatch;
+pub use live::{Listing, LiveWatch};
 pub use nodes::{NodeAction, NodeEntry};
 pub use overview::SwarmState;
-pub use services::{Recording, MAX_REPLICAS};
+pub use registries::RegistrySummary;
+pub use services::{Recording, ServiceAction, MAX_REPLICAS};
 pub use swarms::{JoinRole, SwarmSummary};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;

@@ -234,3 +234,134 @@ async fn fifty_viewers_cost_the_engine_what_one_does() {
     );
     drop(many);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stack_pages_read_the_live_state_with_the_reasons_tasks_fail() {
+    let sandbox = Sandbox::up("fltprog", "10.231.0", 1);
+    sandbox.form_swarm();
+    let work = tempfile::tempdir().expect("tempdir");
+    let socket = sandbox.endpoint(1).to_string();
+    let proxy = CountingProxy::start(
+        Path::new(socket.trim_start_matches("unix://")),
+        work.path().join("engine.sock"),
+    );
+    let fleet = Fleet::new(Arc::new(Store::open_in(work.path()).await.expect("store")));
+    fleet
+        .adopt_swarm("prod", &proxy.url(), None)
+        .await
+        .expect("adopt");
+    let _watch = fleet.watch_swarm("prod").await.expect("watch");
+    // Nothing answers on port 9 of the sandbox's loopback, so that pull fails at once.
+    let input = flotilla_fleet::StackInput {
+        compose: "services:\n  web:\n    image: local/busybox:1\n    command: [sleep, \"3600\"]\n    deploy:\n      replicas: 2\n  broken:\n    image: 127.0.0.1:9/missing:1\n".into(),
+        ..Default::default()
+    };
+    fleet
+        .deploy_stack(
+            "prod",
+            "shop",
+            &input,
+            ("alice", flotilla_store::Role::Admin),
+        )
+        .await
+        .expect("deploy");
+
+    let progress = support::eventually(
+        "web running and broken's failure known",
+        std::time::Duration::from_secs(30),
+        || async {
+            let progress = fleet.stack_progress("prod", "shop").await.ok()?;
+            let web = progress.iter().find(|p| p.service == "shop_web")?;
+            let broken = progress.iter().find(|p| p.service == "shop_broken")?;
+            (web.converged() && !broken.errors.is_empty()).then_some(progress)
+        },
+    )
+    .await;
+    println!("{progress:#?}");
+    let broken = &progress[0];
+    assert_eq!((broken.running, broken.desired), (0, 1));
+    assert!(
+        broken
+            .errors
+            .iter()
+            .any(|e| e.contains("127.0.0.1:9/missing")),
+        "the error names the image: {:?}",
+        broken.errors
+    );
+    assert_eq!(
+        fleet
+            .stack_networks("prod", "shop")
+            .await
+            .expect("networks")[0]
+            .name,
+        "shop_default"
+    );
+
+    // Any number of stack pages cost the engine nothing more once the state is read.
+    const VIEWS: usize = 100;
+    proxy.take();
+    for _ in 0..VIEWS {
+        fleet
+            .stack_progress("prod", "shop")
+            .await
+            .expect("progress");
+        fleet
+            .stack_networks("prod", "shop")
+            .await
+            .expect("networks");
+        fleet.stacks("prod").await.expect("stacks");
+    }
+    let requests = proxy.take();
+    println!(
+        "{VIEWS} stack views: {} engine requests while a task keeps failing: {requests:?}",
+        requests.len()
+    );
+    // The failing service keeps the follower reading its tasks; the views add nothing.
+    assert!(
+        requests.len() < VIEWS,
+        "{} requests for {VIEWS} views",
+        requests.len()
+    );
+
+    // A rolling update to an image whose registry takes its time to fail (it accepts the
+    // connection and never answers, as an unreachable public registry does here): the
+    // failure still shows, however long after the last event it comes.
+    let silent = std::net::TcpListener::bind("10.231.0.1:0").expect("listen on the bridge");
+    let silent_at = silent.local_addr().expect("address");
+    std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(64).collect();
+        std::thread::sleep(std::time::Duration::from_secs(600));
+        drop(held);
+    });
+    let broken_update = flotilla_fleet::StackInput {
+        compose: input
+            .compose
+            .replace("local/busybox:1", &format!("{silent_at}/missing:2")),
+        ..Default::default()
+    };
+    fleet
+        .deploy_stack(
+            "prod",
+            "shop",
+            &broken_update,
+            ("alice", flotilla_store::Role::Admin),
+        )
+        .await
+        .expect("deploy the bad image");
+    let started = std::time::Instant::now();
+    let errors = support::eventually(
+        "the update's failure known",
+        std::time::Duration::from_secs(120),
+        || async {
+            let progress = fleet.stack_progress("prod", "shop").await.ok()?;
+            let web = progress.iter().find(|p| p.service == "shop_web")?;
+            (!web.errors.is_empty()).then(|| web.errors.clone())
+        },
+    )
+    .await;
+    println!(
+        "the update's failure known after {:?}: {errors:?}",
+        started.elapsed()
+    );
+    assert!(errors.iter().any(|e| e.contains("missing:2")), "{errors:?}");
+}

@@ -5,6 +5,7 @@
 
 mod layout;
 mod snapshot;
+pub mod synthetic;
 
 pub use layout::{columns, service_colour, Card, Column, Filter, LegendEntry, GROUP_ABOVE};
 pub use snapshot::{Delta, LiveNode, LiveService, LiveTask, Snapshot, Staleness};

@@ -32,7 +32,7 @@ pub struct LiveService {
     pub image: String,
     /// `replicated`, `global`, `replicated-job` or `global-job`.
     pub mode: String,
-    /// Replicas wanted, for a replicated service.
+    /// Tasks wanted: a replicated service's replicas, a replicated job's completions.
     pub replicas: Option<u64>,
 }
 

@@ -31,8 +31,9 @@ pub use privileges::{privileges, Privilege};
 pub use progress::{service_progress, ServiceProgress, TaskLine, TaskReport};
 pub use record::{record, Field, Recorded};
 pub use services::{
-    check_image_reference, page_of, split_digest, EnvVar, ServiceActionResult, ServiceDetail,
-    ServicePage, ServiceQuery, ServiceRow, SortKey, TaskRow, UpdateState, MAX_FILTER, PAGE_SIZE,
+    check_image_reference, image_registry, page_of, split_digest, EnvVar, ServiceActionResult,
+    ServiceDetail, ServicePage, ServiceQuery, ServiceRow, SortKey, TaskRow, UpdateState,
+    MAX_FILTER, PAGE_SIZE,
 };
 pub use stored::{comparable_spec, keep_force_update, with_reference_ids, ModeKind};
 

@@ -3,10 +3,8 @@
 
 use std::collections::HashSet;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 use crate::ModeKind;
+use serde::{Deserialize, Serialize};
 
 /// A task of a service's current spec as the engine reports it (states in the Engine API's
 /// lowercase names), with its node's hostname.
@@ -58,33 +56,28 @@ impl ServiceProgress {
     }
 }
 
-/// The progress of service `name` (spec `spec`) from its current spec's tasks. `nodes_up`
-/// holds the IDs of nodes that are not down: the CLI's progress ignores tasks on nodes that
-/// will not report back.
+/// The progress of service `name`, of mode `mode` asking for `wanted` tasks (replicas or
+/// completions; unused for a global mode), from its current spec's tasks. `nodes_up` holds
+/// the IDs of nodes that are not down: the CLI's progress ignores tasks on nodes that will
+/// not report back.
 pub fn service_progress(
     name: &str,
-    spec: &Value,
+    mode: ModeKind,
+    wanted: Option<u64>,
     tasks: &[TaskReport],
     nodes_up: &HashSet<String>,
 ) -> ServiceProgress {
-    let mode = ModeKind::of(spec).unwrap_or(ModeKind::Replicated);
     // A job is done when its tasks complete; a service when its tasks run.
     let counted = if mode.is_job() { "complete" } else { "running" };
-    let desired = match mode {
-        ModeKind::Global | ModeKind::GlobalJob => tasks
+    let desired = if mode.is_global() {
+        tasks
             .iter()
             .filter(|t| t.desired_state == counted && nodes_up.contains(&t.node_id))
             .map(|t| t.node_id.as_str())
             .collect::<HashSet<_>>()
-            .len() as u64,
-        ModeKind::ReplicatedJob => spec
-            .pointer("/Mode/ReplicatedJob/TotalCompletions")
-            .and_then(Value::as_u64)
-            .unwrap_or(1),
-        ModeKind::Replicated => spec
-            .pointer("/Mode/Replicated/Replicas")
-            .and_then(Value::as_u64)
-            .unwrap_or(1),
+            .len() as u64
+    } else {
+        wanted.unwrap_or(1)
     };
     let running = tasks
         .iter()

@@ -57,6 +57,16 @@ pub fn split_digest(image: &str) -> (String, Option<String>) {
     }
 }
 
+/// The registry an image is pulled from, as the engine reads the reference: the first path
+/// component when it looks like a host (has a `.` or a `:`, or is `localhost`), else Docker
+/// Hub (`docker.io`).
+pub fn image_registry(image: &str) -> &str {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => first,
+        _ => "docker.io",
+    }
+}
+
 /// An image reference as the engine takes it: `[registry[:port]/]name[:tag][@digest]`,
 /// lowercase path components, no spaces.
 pub fn check_image_reference(image: &str) -> Result<(), String> {
@@ -307,6 +317,19 @@ pub struct ServiceActionResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn images_name_their_registry_as_the_engine_reads_them() {
+        assert_eq!(image_registry("nginx:1.25"), "docker.io");
+        assert_eq!(image_registry("library/nginx"), "docker.io");
+        assert_eq!(image_registry("10.0.0.1:5000/shop/web:1"), "10.0.0.1:5000");
+        assert_eq!(
+            image_registry("registry.example.com/web@sha256:ab"),
+            "registry.example.com"
+        );
+        assert_eq!(image_registry("localhost/web"), "localhost");
+        assert_eq!(image_registry("local/busybox:1"), "docker.io");
+    }
 
     fn row(name: &str, stack: Option<&str>, running: u64) -> ServiceRow {
         ServiceRow {

@@ -40,6 +40,39 @@ impl ModeKind {
         }
     }
 
+    /// The compose file's name (`deploy.mode`), which `docker service ls` also shows.
+    pub fn compose_name(self) -> &'static str {
+        match self {
+            Self::Replicated => "replicated",
+            Self::Global => "global",
+            Self::ReplicatedJob => "replicated-job",
+            Self::GlobalJob => "global-job",
+        }
+    }
+
+    /// The mode a compose name stands for.
+    pub fn from_compose_name(name: &str) -> Option<Self> {
+        [
+            Self::Replicated,
+            Self::Global,
+            Self::ReplicatedJob,
+            Self::GlobalJob,
+        ]
+        .into_iter()
+        .find(|kind| kind.compose_name() == name)
+    }
+
+    /// Tasks a spec of this mode asks for: replicas, or a replicated job's completions (a
+    /// global service's depend on the nodes, so none here).
+    pub fn wanted(self, spec: &Value) -> Option<u64> {
+        let pointer = match self {
+            Self::Replicated => "/Mode/Replicated/Replicas",
+            Self::ReplicatedJob => "/Mode/ReplicatedJob/TotalCompletions",
+            Self::Global | Self::GlobalJob => return None,
+        };
+        Some(spec.pointer(pointer).and_then(Value::as_u64).unwrap_or(1))
+    }
+
     /// One task on every eligible node, rather than a number of replicas.
     pub fn is_global(self) -> bool {
         matches!(self, Self::Global | Self::GlobalJob)
@@ -121,6 +154,27 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn modes_have_their_compose_names_and_want_their_tasks() {
+        for kind in [
+            ModeKind::Replicated,
+            ModeKind::Global,
+            ModeKind::ReplicatedJob,
+            ModeKind::GlobalJob,
+        ] {
+            assert_eq!(ModeKind::from_compose_name(kind.compose_name()), Some(kind));
+        }
+        assert_eq!(ModeKind::from_compose_name("Replicated"), None);
+        let replicated = json!({"Mode": {"Replicated": {"Replicas": 4}}});
+        assert_eq!(ModeKind::Replicated.wanted(&replicated), Some(4));
+        let job = json!({"Mode": {"ReplicatedJob": {"TotalCompletions": 3}}});
+        assert_eq!(ModeKind::ReplicatedJob.wanted(&job), Some(3));
+        assert_eq!(
+            ModeKind::Global.wanted(&json!({"Mode": {"Global": {}}})),
+            None
+        );
+    }
 
     #[test]
     fn ids_become_names_and_back() {

@@ -28,8 +28,7 @@ fn a_global_service_without_tasks_yet_has_not_converged() {
 mod counting {
     use std::collections::HashSet;
 
-    use flotilla_stack::{service_progress, TaskReport};
-    use serde_json::json;
+    use flotilla_stack::{service_progress, ModeKind, TaskReport};
 
     fn task(slot: Option<u64>, node: &str, state: &str, desired: &str) -> TaskReport {
         TaskReport {
@@ -49,14 +48,13 @@ mod counting {
 
     #[test]
     fn replicas_count_running_tasks_that_should_run() {
-        let spec = json!({"Mode": {"Replicated": {"Replicas": 3}}});
         let tasks = [
             task(Some(1), "n1", "running", "running"),
             task(Some(2), "n2", "running", "shutdown"),
             task(Some(3), "n2", "failed", "shutdown"),
         ];
         let up = HashSet::from(["n1".to_owned(), "n2".to_owned()]);
-        let progress = service_progress("shop_web", &spec, &tasks, &up);
+        let progress = service_progress("shop_web", ModeKind::Replicated, Some(3), &tasks, &up);
         assert_eq!((progress.desired, progress.running), (3, 1));
         assert_eq!(progress.errors, vec!["failed: exit 1".to_owned()]);
         assert_eq!(progress.tasks[0].node, "host-n1");
@@ -64,23 +62,27 @@ mod counting {
 
     #[test]
     fn a_global_service_is_due_on_every_node_up_that_was_given_a_task() {
-        let spec = json!({"Mode": {"Global": {}}});
         let tasks = [
             task(None, "n1", "running", "running"),
             task(None, "n2", "starting", "running"),
             task(None, "n3", "running", "running"),
         ];
         let up = HashSet::from(["n1".to_owned(), "n2".to_owned()]);
-        let progress = service_progress("shop_agent", &spec, &tasks, &up);
+        let progress = service_progress("shop_agent", ModeKind::Global, None, &tasks, &up);
         assert!(progress.global);
         assert_eq!((progress.desired, progress.running), (2, 1), "n3 is down");
     }
 
     #[test]
     fn jobs_count_completions() {
-        let spec = json!({"Mode": {"ReplicatedJob": {"TotalCompletions": 2}}});
         let tasks = [task(Some(1), "n1", "complete", "complete")];
-        let progress = service_progress("shop_job", &spec, &tasks, &HashSet::new());
+        let progress = service_progress(
+            "shop_job",
+            ModeKind::ReplicatedJob,
+            Some(2),
+            &tasks,
+            &HashSet::new(),
+        );
         assert_eq!((progress.desired, progress.running), (2, 1));
     }
 }

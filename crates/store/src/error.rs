@@ -30,6 +30,8 @@ pub enum StoreError {
     SwarmExists(String),
     #[error("no swarm named `{0}`")]
     NoSuchSwarm(String),
+    #[error("no registry at `{0}`")]
+    NoSuchRegistry(String),
     #[error("no stack version {0}")]
     NoSuchStackVersion(String),
     #[error("password hashing failed: {0}")]

@@ -5,6 +5,7 @@
 mod audit;
 mod error;
 mod hosts;
+mod registries;
 mod sealing;
 mod stacks;
 mod tokens;
@@ -19,6 +20,7 @@ use sqlx::{AnyPool, Row};
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
+pub use registries::Registry;
 pub use sealing::SecretKey;
 pub use stacks::{NewStackVersion, StackVersion};
 pub use tokens::ApiToken;

@@ -1,18 +1,21 @@
 //! `GET /api/v1/swarms/{swarm}/live`: a swarm's live state as server-sent events — a
 //! `snapshot` first, then a `delta` per change (see `flotilla_live`). A viewer that falls
 //! behind the changes kept for it gets a fresh `snapshot` instead of a backlog, so a slow
-//! client costs a bounded amount of memory. The stream ends when its session logs out.
+//! client costs a bounded amount of memory. Each user (or token) holds a bounded number open.
+//! The stream ends when its session logs out, and when its caller is no longer admitted (a new
+//! password, a removed user, a revoked token: checked again every few seconds).
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use app::auth::ssr::Principal;
 use axum::extract::{Path, State};
-use axum::http::Method;
+use axum::http::{HeaderMap, Method};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, MethodRouter};
+use axum::Extension;
 use flotilla_fleet::LiveWatch;
 use flotilla_live::{Delta, Snapshot};
 use futures::StreamExt;
@@ -20,36 +23,23 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 use tower_sessions::Session;
 
+use super::streams::StreamPlace;
 use super::{Api, ApiError};
+
+/// How often an open stream checks that its caller is still admitted.
+const RECHECK: Duration = Duration::from_secs(5);
 
 pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     vec![(Method::GET, "/swarms/{swarm}/live", get(live))]
 }
 
-/// Live streams open now, for the log (and the tests that read it).
-static OPEN: AtomicUsize = AtomicUsize::new(0);
-
-/// Counts a stream while it is open.
-struct Opened;
-
-impl Opened {
-    fn new(swarm: &str) -> Self {
-        let open = OPEN.fetch_add(1, Ordering::SeqCst) + 1;
-        tracing::info!(swarm, open, "live stream opened");
-        Self
-    }
-}
-
-impl Drop for Opened {
-    fn drop(&mut self) {
-        let open = OPEN.fetch_sub(1, Ordering::SeqCst) - 1;
-        tracing::info!(open, "live stream closed");
-    }
-}
-
 /// One viewer's stream: what it has seen, and what could end it.
 struct Feed {
-    _opened: Opened,
+    _place: StreamPlace,
+    api: Api,
+    /// What admitted the caller, to admit it again while the stream stays open.
+    credentials: (Session, HeaderMap),
+    recheck: tokio::time::Interval,
     watch: LiveWatch,
     changes: Receiver<Arc<Delta>>,
     /// The `seq` of the state the viewer has.
@@ -94,20 +84,38 @@ impl Feed {
                     Err(RecvError::Closed) => return None,
                     Ok(_) | Err(RecvError::Lagged(_)) => {}
                 },
+                _ = self.recheck.tick() => {
+                    let (session, headers) = &self.credentials;
+                    let admitted =
+                        crate::guard::authenticate(&self.api.store, session, headers).await;
+                    if !matches!(admitted, Ok(Some(_))) {
+                        tracing::info!("live stream ended: its caller is no longer admitted");
+                        return None;
+                    }
+                }
             }
         }
     }
 }
 
 async fn live(
+    Extension(principal): Extension<Principal>,
     State(api): State<Api>,
     Path(swarm): Path<String>,
     session: Session,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let place = api.live_streams.open(&principal.name)?;
     let watch = api.fleet.watch_swarm(&swarm).await?;
     let (snapshot, changes) = watch.subscribe();
+    let mut recheck = tokio::time::interval(RECHECK);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    recheck.reset();
     let feed = Feed {
-        _opened: Opened::new(&swarm),
+        _place: place,
+        api: api.clone(),
+        credentials: (session.clone(), headers),
+        recheck,
         watch,
         changes,
         seq: 0,

@@ -21,15 +21,24 @@ use serde_json::json;
 mod live;
 mod services;
 mod stacks;
+mod streams;
 
-pub use services::LogStreams;
+pub use streams::StreamLimit;
 
 #[derive(Clone)]
 struct Api {
     fleet: Arc<Fleet>,
     store: Arc<Store>,
-    log_streams: LogStreams,
+    log_streams: StreamLimit,
+    live_streams: StreamLimit,
     session_ends: SessionEnds,
+}
+
+/// How many streams of each kind one principal may hold open.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamLimits {
+    pub logs: usize,
+    pub live: usize,
 }
 
 /// Where these routes are mounted.
@@ -61,7 +70,7 @@ pub fn declared() -> Vec<(Method, String)> {
 pub fn routes<S: Clone + Send + Sync + 'static>(
     fleet: Arc<Fleet>,
     store: Arc<Store>,
-    log_streams: LogStreams,
+    limits: StreamLimits,
     session_ends: SessionEnds,
 ) -> Router<S> {
     endpoints()
@@ -73,7 +82,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .with_state(Api {
             fleet,
             store,
-            log_streams,
+            log_streams: StreamLimit::new("log", limits.logs),
+            live_streams: StreamLimit::new("live", limits.live),
             session_ends,
         })
 }

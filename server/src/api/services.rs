@@ -2,13 +2,12 @@
 //! roll back, and follow the logs of services. `{service}` is a service's full name or ID,
 //! as the docker CLI takes it.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::net::IpAddr;
 use std::time::Duration;
 
 use app::auth::ssr::{ClientAddr, Principal};
-use app::error::{AppError, ErrorCode};
+use app::error::AppError;
 use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
@@ -17,7 +16,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Json};
-use flotilla_fleet::{LogRequest, Recording, MAX_REPLICAS};
+use flotilla_fleet::{LogRequest, Recording, ServiceAction, MAX_REPLICAS};
 use flotilla_stack::{
     ServiceActionResult, ServiceDetail, ServicePage, ServiceQuery, SortKey, TaskRow,
 };
@@ -151,11 +150,28 @@ fn replicas(value: &Value) -> Result<u64, ApiError> {
         })
 }
 
-fn recording(principal: &Principal, record: bool) -> Option<Recording<'_>> {
-    record.then_some(Recording {
+/// Does `action` to `service` for `principal`, audited.
+async fn act(
+    api: &Api,
+    (principal, client): (&Principal, IpAddr),
+    (swarm, service): (&str, &str),
+    action: ServiceAction,
+    record: bool,
+) -> Result<Json<ServiceActionResult>, ApiError> {
+    let recording = record.then_some(Recording {
         by: &principal.name,
         from: "through the API",
-    })
+    });
+    let result = audited(
+        api,
+        principal,
+        client,
+        (action.audit_name(), format!("{swarm}/{service}")),
+        action.audit_request(record),
+        api.fleet.act_on_service(swarm, service, &action, recording),
+    )
+    .await?;
+    Ok(Json(result))
 }
 
 async fn scale(
@@ -166,22 +182,17 @@ async fn scale(
     body: Result<Json<ScaleRequest>, JsonRejection>,
 ) -> Result<Json<ServiceActionResult>, ApiError> {
     let request = json_body(body)?;
-    let replicas = replicas(&request.replicas)?;
-    let result = audited(
+    let action = ServiceAction::Scale {
+        replicas: replicas(&request.replicas)?,
+    };
+    act(
         &api,
-        &principal,
-        client,
-        ("service.scale", format!("{swarm}/{service}")),
-        json!({ "replicas": replicas, "record": request.record }),
-        api.fleet.scale_service(
-            &swarm,
-            &service,
-            replicas,
-            recording(&principal, request.record),
-        ),
+        (&principal, client),
+        (&swarm, &service),
+        action,
+        request.record,
     )
-    .await?;
-    Ok(Json(result))
+    .await
 }
 
 async fn redeploy(
@@ -190,16 +201,15 @@ async fn redeploy(
     State(api): State<Api>,
     Path((swarm, service)): Path<(String, String)>,
 ) -> Result<Json<ServiceActionResult>, ApiError> {
-    let result = audited(
+    let action = ServiceAction::Redeploy;
+    act(
         &api,
-        &principal,
-        client,
-        ("service.redeploy", format!("{swarm}/{service}")),
-        json!({}),
-        api.fleet.redeploy_service(&swarm, &service),
+        (&principal, client),
+        (&swarm, &service),
+        action,
+        false,
     )
-    .await?;
-    Ok(Json(result))
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,21 +228,17 @@ async fn image(
     body: Result<Json<ImageRequest>, JsonRejection>,
 ) -> Result<Json<ServiceActionResult>, ApiError> {
     let request = json_body(body)?;
-    let result = audited(
+    let action = ServiceAction::Image {
+        image: request.image.trim().to_owned(),
+    };
+    act(
         &api,
-        &principal,
-        client,
-        ("service.image", format!("{swarm}/{service}")),
-        json!({ "image": request.image, "record": request.record }),
-        api.fleet.update_service_image(
-            &swarm,
-            &service,
-            request.image.trim(),
-            recording(&principal, request.record),
-        ),
+        (&principal, client),
+        (&swarm, &service),
+        action,
+        request.record,
     )
-    .await?;
-    Ok(Json(result))
+    .await
 }
 
 async fn rollback(
@@ -241,83 +247,15 @@ async fn rollback(
     State(api): State<Api>,
     Path((swarm, service)): Path<(String, String)>,
 ) -> Result<Json<ServiceActionResult>, ApiError> {
-    let result = audited(
+    let action = ServiceAction::Rollback;
+    act(
         &api,
-        &principal,
-        client,
-        ("service.rollback", format!("{swarm}/{service}")),
-        json!({}),
-        api.fleet.rollback_service(&swarm, &service),
+        (&principal, client),
+        (&swarm, &service),
+        action,
+        false,
     )
-    .await?;
-    Ok(Json(result))
-}
-
-/// Open log streams by principal, each user (or token) held to `limit` at once: each stream
-/// holds an engine connection.
-#[derive(Debug, Clone)]
-pub struct LogStreams {
-    open: Arc<Mutex<HashMap<String, usize>>>,
-    limit: usize,
-}
-
-/// One open stream; closing it (dropping) frees the place.
-struct StreamPlace {
-    streams: LogStreams,
-    owner: String,
-}
-
-impl LogStreams {
-    pub fn new(limit: usize) -> Self {
-        Self {
-            open: Arc::default(),
-            limit,
-        }
-    }
-
-    fn open(&self, owner: &str) -> Option<StreamPlace> {
-        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
-        let count = open.entry(owner.to_owned()).or_default();
-        if *count >= self.limit {
-            return None;
-        }
-        *count += 1;
-        let total: usize = open.values().sum();
-        drop(open);
-        tracing::info!(user = owner, open = total, "log stream opened");
-        Some(StreamPlace {
-            streams: self.clone(),
-            owner: owner.to_owned(),
-        })
-    }
-
-    /// How many streams are open, in all.
-    pub fn count(&self) -> usize {
-        self.open
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .sum()
-    }
-}
-
-impl Drop for StreamPlace {
-    fn drop(&mut self) {
-        {
-            let mut open = self.streams.open.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(count) = open.get_mut(&self.owner) {
-                *count = count.saturating_sub(1);
-                if *count == 0 {
-                    open.remove(&self.owner);
-                }
-            }
-        }
-        tracing::info!(
-            user = self.owner,
-            open = self.streams.count(),
-            "log stream closed"
-        );
-    }
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -374,15 +312,7 @@ async fn logs(
         since: params.since.as_deref().map(since).transpose()?,
         timestamps: params.timestamps,
     };
-    let place = api.log_streams.open(&principal.name).ok_or_else(|| {
-        ApiError(AppError::new(
-            ErrorCode::TooManyRequests,
-            format!(
-                "{} has {} log streams open; close one first",
-                principal.name, api.log_streams.limit
-            ),
-        ))
-    })?;
+    let place = api.log_streams.open(&principal.name)?;
     let lines = api
         .fleet
         .service_logs(&swarm, &service, params.task.as_deref(), &request)
@@ -466,20 +396,5 @@ mod tests {
         for bad in ["", "m", "1é", "é", "10x", "-", "99999999999999999d", "1.5h"] {
             assert!(since(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn log_streams_are_counted_per_user_and_freed() {
-        let streams = LogStreams::new(3);
-        let held: Vec<_> = (0..10).filter_map(|_| streams.open("ada")).collect();
-        assert_eq!(held.len(), 3);
-        assert!(streams.open("ada").is_none());
-        assert!(
-            streams.open("bob").is_some(),
-            "another user has places of his own"
-        );
-        drop(held);
-        assert_eq!(streams.count(), 0);
-        assert!(streams.open("ada").is_some());
     }
 }

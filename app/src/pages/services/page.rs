@@ -11,10 +11,11 @@ use crate::error::AppError;
 
 #[cfg(feature = "ssr")]
 mod ssr {
-    pub use flotilla_fleet::{Recording, MAX_REPLICAS};
+    use flotilla_fleet::{Recording, ServiceAction, MAX_REPLICAS};
+    use flotilla_stack::ServiceActionResult;
 
     pub use crate::auth::ssr::{authorize, Caller};
-    pub use crate::error::AppError;
+    use crate::error::AppError;
 
     /// Replicas as typed: a whole number from 0 to the maximum, or a clear refusal.
     pub fn parse_replicas(text: &str) -> Result<u64, AppError> {
@@ -31,15 +32,39 @@ mod ssr {
     }
 
     /// The audit target of an action on a service.
-    pub fn target(swarm: &str, service: &str) -> String {
+    fn target(swarm: &str, service: &str) -> String {
         format!("{swarm}/{service}")
     }
 
-    pub fn recording(caller: &Caller, record: bool) -> Option<Recording<'_>> {
+    fn recording(caller: &Caller, record: bool) -> Option<Recording<'_>> {
         record.then_some(Recording {
             by: &caller.principal.name,
             from: "in the console",
         })
+    }
+
+    /// Does `action` to `service` for `caller`, audited.
+    pub async fn act(
+        caller: &Caller,
+        swarm: &str,
+        service: &str,
+        action: ServiceAction,
+        record: bool,
+    ) -> Result<ServiceActionResult, AppError> {
+        let request = action.audit_request(record);
+        caller
+            .audited(
+                action.audit_name(),
+                &target(swarm, service),
+                request,
+                async {
+                    caller
+                        .fleet
+                        .act_on_service(swarm, service, &action, recording(caller, record))
+                        .await
+                },
+            )
+            .await
     }
 }
 
@@ -61,18 +86,10 @@ pub async fn scale_service(
     replicas: String,
     record: bool,
 ) -> Result<ServiceActionResult, AppError> {
-    use self::ssr::*;
-    let caller = authorize::<ScaleService>().await?;
-    let replicas = parse_replicas(&replicas)?;
-    let request = serde_json::json!({ "replicas": replicas, "record": record });
-    caller
-        .audited("service.scale", &target(&swarm, &service), request, async {
-            caller
-                .fleet
-                .scale_service(&swarm, &service, replicas, recording(&caller, record))
-                .await
-        })
-        .await
+    let caller = ssr::authorize::<ScaleService>().await?;
+    let replicas = ssr::parse_replicas(&replicas)?;
+    let action = flotilla_fleet::ServiceAction::Scale { replicas };
+    ssr::act(&caller, &swarm, &service, action, record).await
 }
 
 #[server(endpoint = "services/redeploy")]
@@ -80,16 +97,9 @@ pub async fn redeploy_service(
     swarm: String,
     service: String,
 ) -> Result<ServiceActionResult, AppError> {
-    use self::ssr::*;
-    let caller = authorize::<RedeployService>().await?;
-    caller
-        .audited(
-            "service.redeploy",
-            &target(&swarm, &service),
-            serde_json::json!({}),
-            async { caller.fleet.redeploy_service(&swarm, &service).await },
-        )
-        .await
+    let caller = ssr::authorize::<RedeployService>().await?;
+    let action = flotilla_fleet::ServiceAction::Redeploy;
+    ssr::act(&caller, &swarm, &service, action, false).await
 }
 
 #[server(endpoint = "services/image")]
@@ -99,18 +109,10 @@ pub async fn update_service_image(
     image: String,
     record: bool,
 ) -> Result<ServiceActionResult, AppError> {
-    use self::ssr::*;
-    let caller = authorize::<UpdateServiceImage>().await?;
+    let caller = ssr::authorize::<UpdateServiceImage>().await?;
     let image = image.trim().to_owned();
-    let request = serde_json::json!({ "image": image, "record": record });
-    caller
-        .audited("service.image", &target(&swarm, &service), request, async {
-            caller
-                .fleet
-                .update_service_image(&swarm, &service, &image, recording(&caller, record))
-                .await
-        })
-        .await
+    let action = flotilla_fleet::ServiceAction::Image { image };
+    ssr::act(&caller, &swarm, &service, action, record).await
 }
 
 #[server(endpoint = "services/rollback")]
@@ -118,16 +120,9 @@ pub async fn rollback_service(
     swarm: String,
     service: String,
 ) -> Result<ServiceActionResult, AppError> {
-    use self::ssr::*;
-    let caller = authorize::<RollbackService>().await?;
-    caller
-        .audited(
-            "service.rollback",
-            &target(&swarm, &service),
-            serde_json::json!({}),
-            async { caller.fleet.rollback_service(&swarm, &service).await },
-        )
-        .await
+    let caller = ssr::authorize::<RollbackService>().await?;
+    let action = flotilla_fleet::ServiceAction::Rollback;
+    ssr::act(&caller, &swarm, &service, action, false).await
 }
 
 #[component]

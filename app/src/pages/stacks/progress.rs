@@ -1,5 +1,5 @@
 //! Each service of a stack against its current spec: running of desired, errors of failed
-//! tasks, and where each task landed. Refreshed every second while shown.
+//! tasks, and where each task landed. Refreshed as the swarm's live state changes.
 
 use flotilla_stack::ServiceProgress;
 use leptos::prelude::*;
@@ -16,23 +16,15 @@ pub async fn stack_progress(
     Ok(caller.fleet.stack_progress(&swarm, &stack).await?)
 }
 
-/// How often the table asks again while it is on screen.
-const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
-
 #[component]
 pub fn ProgressTable(swarm: String, stack: String, changes: RwSignal<u32>) -> impl IntoView {
+    // Asked again whenever the swarm's live state changes, which the server answers from that
+    // state: no change, no request, and no engine request in any case.
     let ticks = RwSignal::new(0u64);
-    #[cfg(feature = "hydrate")]
-    {
-        let handle = set_interval_with_handle(move || ticks.update(|n| *n += 1), REFRESH);
-        on_cleanup(move || {
-            if let Ok(handle) = handle {
-                handle.clear();
-            }
-        });
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = REFRESH;
+    crate::live_stream::on_live_events(&swarm, move |_, _| {
+        ticks.update(|n| *n += 1);
+        true
+    });
     let progress = Resource::new(
         move || (changes.get(), ticks.get()),
         move |_| stack_progress(swarm.clone(), stack.clone()),

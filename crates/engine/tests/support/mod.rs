@@ -11,6 +11,9 @@ pub struct Sandbox {
     subnet: String,
     nodes: usize,
     tls: bool,
+    /// Whether the engines may pull from a registry without TLS on the bridge (see
+    /// [`registry_address`](Self::registry_address)).
+    registry: bool,
 }
 
 impl Sandbox {
@@ -27,12 +30,36 @@ impl Sandbox {
         Self::start(name, subnet, nodes, true)
     }
 
+    /// Like [`up`](Self::up), the engines allowed to pull from (and push to) a registry
+    /// without TLS at [`registry_address`](Self::registry_address), which
+    /// `scripts/registry.sh` can start once the bridge is up.
+    #[allow(dead_code)]
+    pub fn up_with_registry(name: &str, subnet: &str, nodes: usize) -> Self {
+        let sandbox = Self {
+            name: name.to_owned(),
+            subnet: subnet.to_owned(),
+            nodes,
+            tls: false,
+            registry: true,
+        };
+        sandbox.script("down");
+        sandbox.script("up");
+        sandbox
+    }
+
+    /// Where the sandbox's registry listens: the bridge's address, port 5000.
+    #[allow(dead_code)]
+    pub fn registry_address(&self) -> String {
+        format!("{}.1:5000", self.subnet)
+    }
+
     fn start(name: &str, subnet: &str, nodes: usize, tls: bool) -> Self {
         let sandbox = Self {
             name: name.to_owned(),
             subnet: subnet.to_owned(),
             nodes,
             tls,
+            registry: false,
         };
         sandbox.script("down");
         sandbox.script("up");
@@ -53,6 +80,14 @@ impl Sandbox {
             .env("SANDBOX_SUBNET", &self.subnet)
             .env("NODES", self.nodes.to_string())
             .env("SANDBOX_TLS", if self.tls { "1" } else { "0" })
+            .env(
+                "SANDBOX_REGISTRY",
+                if self.registry {
+                    self.registry_address()
+                } else {
+                    String::new()
+                },
+            )
             .status()
             .unwrap_or_else(|err| panic!("cannot run {}: {err}", script.display()));
         assert!(status.success(), "sandbox.sh {command} failed: {status}");

@@ -10,20 +10,23 @@ use std::time::Duration;
 
 use flotilla_engine::{DockerClient, EngineEvent};
 use flotilla_live::Snapshot;
-use flotilla_stack::ServiceRow;
 use flotilla_store::{now_millis, SwarmRecord};
 use futures::stream::{BoxStream, SelectAll, StreamExt};
 use tokio::time::Instant;
 
-use super::{reading, Publisher};
+use super::{reading, Listing, Publisher};
 use crate::{Fleet, FleetError, Result};
 
 /// Changes arriving within this long are read together.
 const COALESCE: Duration = Duration::from_millis(15);
 /// How soon tasks still on their way are looked at again …
 const SETTLE_EVERY: Duration = Duration::from_millis(400);
-/// … for this long after the last event.
+/// … for this long after the last event …
 const SETTLE_FOR: Duration = Duration::from_secs(15);
+/// … and then less often, for as long as a slow pull of a large image (or one from a registry
+/// that never answers) may take to end.
+const SETTLE_SLOWLY_EVERY: Duration = Duration::from_secs(2);
+const SETTLE_SLOWLY_FOR: Duration = Duration::from_secs(120);
 /// Tasks a service or node change makes appear a moment after its event, and on nodes
 /// without a registered host no container event tells of them: tasks are looked at again
 /// this long after such an event, whatever the last look found.
@@ -52,15 +55,15 @@ pub(super) async fn follow(fleet: Fleet, record: SwarmRecord, publisher: Arc<Pub
     }
 }
 
-/// Everything, through `client`: the snapshot, and the services list's rows.
-async fn read_all(client: &DockerClient) -> Result<(Snapshot, Vec<ServiceRow>)> {
-    let (nodes, (services, mut rows), tasks) = tokio::try_join!(
+/// Everything, through `client`: the snapshot, and the lists.
+async fn read_all(client: &DockerClient) -> Result<(Snapshot, Listing)> {
+    let (nodes, (services, rows), networks, tasks) = tokio::try_join!(
         reading::nodes(client),
         reading::services(client),
+        reading::networks(client),
         reading::tasks(client)
     )?;
-    reading::count_running(&mut rows, &tasks);
-    let snapshot = Snapshot {
+    let mut snapshot = Snapshot {
         endpoint: client.endpoint().to_owned(),
         api_version: client.api_version(),
         read_at: now_millis(),
@@ -69,19 +72,50 @@ async fn read_all(client: &DockerClient) -> Result<(Snapshot, Vec<ServiceRow>)> 
         tasks,
         ..Snapshot::default()
     };
-    Ok((snapshot, rows))
+    let mut listing = Listing {
+        services: rows,
+        networks,
+        failures: Vec::new(),
+    };
+    read_tasks_listing(client, &mut snapshot, &mut listing, false).await?;
+    Ok((snapshot, listing))
+}
+
+/// Brings the listing up to the snapshot's tasks (reading them first when `again`): the
+/// running counts, and why services fall short, if any does.
+async fn read_tasks_listing(
+    client: &DockerClient,
+    state: &mut Snapshot,
+    listing: &mut Listing,
+    again: bool,
+) -> Result<()> {
+    if again {
+        state.tasks = reading::tasks(client).await?;
+    }
+    reading::count_running(&mut listing.services, &state.tasks);
+    listing.failures = if reading::short(state) {
+        reading::failures(client).await?
+    } else {
+        Vec::new()
+    };
+    Ok(())
 }
 
 /// The task events of every node registered as a host of the swarm (its engine's own
-/// container events); a node without one is seen through the manager alone.
+/// container events), and how many hosts there are; a node without one is seen through the
+/// manager alone.
 async fn container_events(
     fleet: &Fleet,
     record: &SwarmRecord,
-) -> SelectAll<BoxStream<'static, flotilla_engine::Result<EngineEvent>>> {
+) -> (
+    SelectAll<BoxStream<'static, flotilla_engine::Result<EngineEvent>>>,
+    usize,
+) {
     let mut all = SelectAll::new();
     let Ok(hosts) = fleet.store.swarm_hosts(&record.id).await else {
-        return all;
+        return (all, 0);
     };
+    let wanted = hosts.len();
     for host in hosts {
         let Ok(client) = fleet.client(&host).await else {
             continue;
@@ -95,7 +129,7 @@ async fn container_events(
             all.push(events);
         }
     }
-    all
+    (all, wanted)
 }
 
 /// What an event can have changed.
@@ -111,7 +145,8 @@ impl Dirty {
         match event.kind.as_str() {
             // A node that comes or goes changes what a global service wants.
             "node" => (self.nodes, self.services) = (true, true),
-            "service" => self.services = true,
+            // Networks are read with the services (the stack page lists them).
+            "service" | "network" => self.services = true,
             _ => {}
         }
         // Either can move tasks: a scale makes them, a drain stops them.
@@ -129,12 +164,19 @@ async fn follow_manager(
 ) -> Result<std::convert::Infallible> {
     let client = fleet.manager(record).await?;
     // Subscribed before the reading, so no change falls between the two.
-    let mut events = client.events(&[("type", &["service", "node"])]).await?;
-    let mut containers = container_events(fleet, record).await;
+    // Objects made, changed or removed; a network's connects and disconnects are its
+    // containers', which the task readings see.
+    let mut events = client
+        .events(&[
+            ("type", &["service", "node", "network"]),
+            ("event", &["create", "update", "remove", "destroy"]),
+        ])
+        .await?;
+    let (mut containers, mut hosts) = container_events(fleet, record).await;
     let includes = publisher.changes_so_far();
-    let (mut state, mut rows) = read_all(&client).await?;
-    publisher.publish_rows(&rows, includes);
-    publisher.publish(state.clone());
+    let (mut state, mut listing) = read_all(&client).await?;
+    let failures_changed = publisher.publish_listing(&listing, includes);
+    publisher.publish(state.clone(), failures_changed);
     (*down_since, *retry) = (None, RETRY_FIRST);
     let mut dirty = Dirty::default();
     let mut next_read: Option<Instant> = None;
@@ -176,27 +218,36 @@ async fn follow_manager(
                     state.nodes = reading::nodes(&client).await?;
                 }
                 if wanted.services {
-                    (state.services, rows) = reading::services(&client).await?;
+                    let ((services, rows), networks) =
+                        tokio::try_join!(reading::services(&client), reading::networks(&client))?;
+                    state.services = services;
+                    (listing.services, listing.networks) = (rows, networks);
                 }
-                if wanted.tasks {
-                    state.tasks = reading::tasks(&client).await?;
-                }
-                reading::count_running(&mut rows, &state.tasks);
-                publisher.publish_rows(&rows, if wanted.services { includes } else { 0 });
+                read_tasks_listing(&client, &mut state, &mut listing, wanted.tasks).await?;
+                // The listing goes first: whoever a change in the state wakes reads it next.
+                let failures_changed = publisher
+                    .publish_listing(&listing, if wanted.services { includes } else { 0 });
                 state.read_at = now_millis();
-                publisher.publish(state.clone());
-                let settling = Instant::now() < settle_until
-                    && state.tasks.values().any(reading::settling);
-                if settling || Instant::now() < follow_up_until {
+                publisher.publish(state.clone(), failures_changed);
+                let now = Instant::now();
+                let settling = state.tasks.values().any(reading::settling);
+                let soon = (settling && now < settle_until) || now < follow_up_until;
+                let later = settling && now < settle_until - SETTLE_FOR + SETTLE_SLOWLY_FOR;
+                if soon || later {
                     dirty.tasks = true;
-                    next_read = Some(Instant::now() + SETTLE_EVERY);
+                    next_read = Some(now + if soon { SETTLE_EVERY } else { SETTLE_SLOWLY_EVERY });
                 }
             }
             _ = reconcile.tick() => {
+                // A host's engine that went away (restarted, unreachable) is listened to again
+                // once it answers; the reading below catches what it said meanwhile.
+                if containers.len() < hosts {
+                    (containers, hosts) = container_events(fleet, record).await;
+                }
                 let includes = publisher.changes_so_far();
-                (state, rows) = read_all(&client).await?;
-                publisher.publish_rows(&rows, includes);
-                publisher.publish(state.clone());
+                (state, listing) = read_all(&client).await?;
+                let failures_changed = publisher.publish_listing(&listing, includes);
+                publisher.publish(state.clone(), failures_changed);
             }
         }
     }

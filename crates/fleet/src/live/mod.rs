@@ -7,11 +7,12 @@ mod follow;
 mod reading;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use flotilla_live::{Delta, Snapshot, Staleness};
+use flotilla_engine::NetworkSummary;
+use flotilla_live::{Delta, LiveTask, Snapshot, Staleness};
 use flotilla_stack::ServiceRow;
 use tokio::sync::{broadcast, watch, Notify};
 
@@ -24,15 +25,26 @@ const LINGER: Duration = Duration::from_secs(30);
 /// Changes kept for viewers that fall behind; one further behind gets a fresh snapshot.
 const BACKLOG: usize = 256;
 
+/// What the lists read from a swarm's live state, besides what the visualizer shows.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Listing {
+    /// The services list's rows, by name.
+    pub services: Vec<ServiceRow>,
+    pub networks: Vec<NetworkSummary>,
+    /// The failed and rejected tasks of current specs, read while a service falls short of
+    /// its tasks (they say why); empty when every service has what it wants.
+    pub failures: Vec<LiveTask>,
+}
+
 /// Where the follower publishes and viewers read.
 #[derive(Debug)]
 pub(crate) struct Publisher {
     state: watch::Sender<Arc<Snapshot>>,
     changes: broadcast::Sender<Arc<Delta>>,
-    /// The services list's rows, once read.
-    rows: watch::Sender<Option<Arc<Vec<ServiceRow>>>>,
-    /// Changes the console made (counted), and how many of them the rows include: the rows
-    /// serve a list only once they include every change the console made, so whoever just
+    /// The lists, once read.
+    listing: watch::Sender<Option<Arc<Listing>>>,
+    /// Changes the console made (counted), and how many of them the listing includes: it
+    /// serves a list only once it includes every change the console made, so whoever just
     /// scaled or deployed never sees the list from before.
     touched: AtomicU64,
     rows_include: AtomicU64,
@@ -48,7 +60,7 @@ impl Publisher {
                 ..Snapshot::default()
             })),
             changes: broadcast::Sender::new(BACKLOG),
-            rows: watch::Sender::new(None),
+            listing: watch::Sender::new(None),
             touched: AtomicU64::new(0),
             rows_include: AtomicU64::new(0),
             poke: Notify::new(),
@@ -60,16 +72,23 @@ impl Publisher {
         self.touched.load(Ordering::SeqCst)
     }
 
-    /// Publishes rows read after the console's first `includes` changes.
-    fn publish_rows(&self, rows: &[ServiceRow], includes: u64) {
+    /// Publishes lists read after the console's first `includes` changes; true when the
+    /// failures in them changed, which viewers of a stack's progress need to hear of even
+    /// when no task they can see did.
+    fn publish_listing(&self, listing: &Listing, includes: u64) -> bool {
         self.rows_include.fetch_max(includes, Ordering::SeqCst);
-        self.rows.send_if_modified(|current| {
-            if current.as_deref().is_some_and(|c| c == rows) {
+        let mut failures_changed = false;
+        self.listing.send_if_modified(|current| {
+            if current.as_deref().is_some_and(|c| c == listing) {
                 return false;
             }
-            *current = Some(Arc::new(rows.to_vec()));
+            failures_changed = current
+                .as_deref()
+                .is_none_or(|c| c.failures != listing.failures);
+            *current = Some(Arc::new(listing.clone()));
             true
         });
+        failures_changed
     }
 
     fn current(&self) -> Arc<Snapshot> {
@@ -77,8 +96,8 @@ impl Publisher {
     }
 
     /// Makes `next` (nodes, services, tasks as read, and its staleness) the state, and sends
-    /// viewers what changed; a reading that changes nothing sends nothing.
-    fn publish(&self, mut next: Snapshot) {
+    /// viewers what changed; a reading that changes nothing sends nothing, unless `anyway`.
+    fn publish(&self, mut next: Snapshot, anyway: bool) {
         let current = self.current();
         next.swarm.clone_from(&current.swarm);
         if next.api_version.is_empty() {
@@ -86,7 +105,8 @@ impl Publisher {
         }
         next.seq = current.seq + 1;
         let delta = current.delta_to(&next);
-        if delta.is_empty()
+        if !anyway
+            && delta.is_empty()
             && current.stale == next.stale
             && current.endpoint == next.endpoint
             && current.seq > 0
@@ -105,15 +125,37 @@ impl Publisher {
             return;
         }
         next.stale = Some(Staleness { since, reason });
-        self.publish(next);
+        self.publish(next, false);
     }
 }
 
-/// A followed swarm; following stops when the last [`LiveWatch`] of it is gone.
+/// A followed swarm; following stops [`LINGER`] after its last [`LiveWatch`] is gone.
 #[derive(Debug)]
 struct Followed {
     publisher: Arc<Publisher>,
     follower: tokio::task::AbortHandle,
+    viewers: AtomicUsize,
+    /// When the last viewer left.
+    left_at: Mutex<tokio::time::Instant>,
+    /// Told when the viewers drop to none.
+    idle: Notify,
+}
+
+/// Holds `followed` while anyone watches it and for [`LINGER`] after the last one left: one
+/// task per followed swarm, however many viewers come and go.
+async fn keep(followed: Arc<Followed>) {
+    loop {
+        if followed.viewers.load(Ordering::SeqCst) > 0 {
+            followed.idle.notified().await;
+            continue;
+        }
+        let left_at = *followed.left_at.lock().unwrap_or_else(|p| p.into_inner());
+        let until = left_at + LINGER;
+        if tokio::time::Instant::now() >= until {
+            return;
+        }
+        tokio::time::sleep_until(until).await;
+    }
 }
 
 impl Drop for Followed {
@@ -133,18 +175,24 @@ pub struct LiveWatch {
 }
 
 impl LiveWatch {
+    fn new(followed: Arc<Followed>) -> Self {
+        followed.viewers.fetch_add(1, Ordering::SeqCst);
+        Self { followed }
+    }
+
     /// The state now.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.followed.publisher.current()
     }
 
-    /// The services list's rows as last read; none while the swarm cannot be read.
-    pub fn service_rows(&self) -> Option<Arc<Vec<ServiceRow>>> {
+    /// The lists as last read; none while the swarm cannot be read, or before the reading
+    /// that includes the console's last change.
+    pub fn listing(&self) -> Option<Arc<Listing>> {
         let publisher = &self.followed.publisher;
         let fresh = publisher.current().stale.is_none()
             && publisher.rows_include.load(Ordering::SeqCst) >= publisher.changes_so_far();
         fresh
-            .then(|| self.followed.publisher.rows.borrow().clone())
+            .then(|| self.followed.publisher.listing.borrow().clone())
             .flatten()
     }
 
@@ -158,12 +206,10 @@ impl LiveWatch {
 
 impl Drop for LiveWatch {
     fn drop(&mut self) {
-        let followed = self.followed.clone();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                tokio::time::sleep(LINGER).await;
-                drop(followed);
-            });
+        let followed = &self.followed;
+        *followed.left_at.lock().unwrap_or_else(|p| p.into_inner()) = tokio::time::Instant::now();
+        if followed.viewers.fetch_sub(1, Ordering::SeqCst) == 1 {
+            followed.idle.notify_one();
         }
     }
 }
@@ -189,19 +235,24 @@ impl Fleet {
                     let followed = Arc::new(Followed {
                         publisher,
                         follower,
+                        viewers: AtomicUsize::new(0),
+                        left_at: Mutex::new(tokio::time::Instant::now()),
+                        idle: Notify::new(),
                     });
+                    tokio::spawn(keep(followed.clone()));
                     swarms.insert(record.id.clone(), Arc::downgrade(&followed));
                     followed
                 }
             }
         };
-        let mut state = followed.publisher.state.subscribe();
+        let watch = LiveWatch::new(followed);
+        let mut state = watch.followed.publisher.state.subscribe();
         let _ = tokio::time::timeout(
             Duration::from_secs(5),
             state.wait_for(|s| s.seq > 0 || s.stale.is_some()),
         )
         .await;
-        Ok(LiveWatch { followed })
+        Ok(watch)
     }
 
     /// Tells the live state of swarm `swarm_id`, if followed, that the console changed it:

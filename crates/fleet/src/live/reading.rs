@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_engine::{DockerClient, ManagerReachability, Node, ServiceRecord, Task, TaskState};
+use flotilla_engine::{
+    DockerClient, ManagerReachability, NetworkSummary, Node, ServiceRecord, Task, TaskState,
+};
 use flotilla_live::{LiveNode, LiveService, LiveTask};
 use flotilla_stack::{split_digest, ServiceRow, LABEL_NAMESPACE};
 
@@ -27,15 +29,7 @@ pub(super) fn node(node: Node) -> (String, LiveNode) {
 
 pub(super) fn service(record: &ServiceRecord) -> (String, LiveService) {
     let spec = &record.spec;
-    let (mode, replicas) = match spec.pointer("/Mode/Replicated/Replicas") {
-        Some(replicas) => ("replicated", replicas.as_u64()),
-        None => match flotilla_stack::ModeKind::of(spec) {
-            Some(flotilla_stack::ModeKind::Global) => ("global", None),
-            Some(flotilla_stack::ModeKind::ReplicatedJob) => ("replicated-job", None),
-            Some(flotilla_stack::ModeKind::GlobalJob) => ("global-job", None),
-            _ => ("replicated", Some(1)),
-        },
-    };
+    let mode = flotilla_stack::ModeKind::of(spec).unwrap_or(flotilla_stack::ModeKind::Replicated);
     let image = spec
         .pointer("/TaskTemplate/ContainerSpec/Image")
         .and_then(serde_json::Value::as_str)
@@ -49,8 +43,8 @@ pub(super) fn service(record: &ServiceRecord) -> (String, LiveService) {
             .map(str::to_owned),
         name: record.name().to_owned(),
         image: split_digest(image).0,
-        mode: mode.to_owned(),
-        replicas,
+        mode: mode.compose_name().to_owned(),
+        replicas: mode.wanted(spec),
     };
     (record.id.clone(), live)
 }
@@ -80,7 +74,7 @@ pub(super) fn task(task: Task) -> (String, LiveTask) {
 /// Whether a task is still on its way to where it is wanted (being placed, pulled, started),
 /// so another look soon will find it changed.
 pub(super) fn settling(task: &LiveTask) -> bool {
-    task.desired_state == TaskState::Running.as_str()
+    matches!(task.desired_state.as_str(), "running" | "ready")
         && task.state != TaskState::Running.as_str()
         && !matches!(
             task.state.as_str(),
@@ -104,6 +98,10 @@ pub(super) async fn services(
     Ok((live, rows))
 }
 
+pub(super) async fn networks(client: &DockerClient) -> Result<Vec<NetworkSummary>> {
+    Ok(client.networks().await?)
+}
+
 /// The list's running counts from the tasks just read, so they move with the tasks without
 /// listing every service again.
 pub(super) fn count_running(rows: &mut [ServiceRow], tasks: &BTreeMap<String, LiveTask>) {
@@ -116,6 +114,36 @@ pub(super) fn count_running(rows: &mut [ServiceRow], tasks: &BTreeMap<String, Li
     for row in rows {
         row.running = running.get(row.id.as_str()).copied().unwrap_or(0);
     }
+}
+
+/// Whether a service falls short of the tasks it wants, or tasks are still on their way: then
+/// the stopped tasks of current specs say why.
+pub(super) fn short(state: &flotilla_live::Snapshot) -> bool {
+    let mut running: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for task in state.tasks.values() {
+        if settling(task) {
+            return true;
+        }
+        if task.state == "running" || task.state == "complete" {
+            *running.entry(task.service_id.as_str()).or_default() += 1;
+        }
+    }
+    state.services.values().any(|service| {
+        service.mode == "replicated"
+            && service.replicas.unwrap_or(0)
+                > running.get(service.id.as_str()).copied().unwrap_or(0)
+    })
+}
+
+/// The failed and rejected tasks of the services' current specs.
+pub(super) async fn failures(client: &DockerClient) -> Result<Vec<LiveTask>> {
+    Ok(client
+        .stopped_current_tasks()
+        .await?
+        .into_iter()
+        .map(|t| task(t).1)
+        .filter(|t| matches!(t.state.as_str(), "failed" | "rejected"))
+        .collect())
 }
 
 pub(super) async fn tasks(client: &DockerClient) -> Result<BTreeMap<String, LiveTask>> {

@@ -16,6 +16,43 @@ use crate::{Fleet, FleetError, Result};
 /// The most replicas a scale may ask for.
 pub const MAX_REPLICAS: u64 = 10_000;
 
+/// What an operator asks of a service, wherever the asking comes from (a page, the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceAction {
+    Scale {
+        replicas: u64,
+    },
+    Image {
+        image: String,
+    },
+    /// New tasks, same spec.
+    Redeploy,
+    /// Back to the engine's previous spec.
+    Rollback,
+}
+
+impl ServiceAction {
+    /// The action's name in the audit log.
+    pub fn audit_name(&self) -> &'static str {
+        match self {
+            Self::Scale { .. } => "service.scale",
+            Self::Image { .. } => "service.image",
+            Self::Redeploy => "service.redeploy",
+            Self::Rollback => "service.rollback",
+        }
+    }
+
+    /// What the audit log keeps of the request; `record` is whether a scale or an image
+    /// update is to be written into the stack file.
+    pub fn audit_request(&self, record: bool) -> Value {
+        match self {
+            Self::Scale { replicas } => json!({ "replicas": replicas, "record": record }),
+            Self::Image { image } => json!({ "image": image, "record": record }),
+            Self::Redeploy | Self::Rollback => json!({}),
+        }
+    }
+}
+
 /// Who changed a service and from where, noted in the stack version that records it.
 #[derive(Debug, Clone, Copy)]
 pub struct Recording<'a> {
@@ -136,6 +173,28 @@ impl Fleet {
         }
     }
 
+    /// Does `action` to `service`; a scale or an image update is recorded in the stack file
+    /// when `record` says who asked.
+    pub async fn act_on_service(
+        &self,
+        swarm: &str,
+        service: &str,
+        action: &ServiceAction,
+        record: Option<Recording<'_>>,
+    ) -> Result<ServiceActionResult> {
+        match action {
+            ServiceAction::Scale { replicas } => {
+                self.scale_service(swarm, service, *replicas, record).await
+            }
+            ServiceAction::Image { image } => {
+                self.update_service_image(swarm, service, image, record)
+                    .await
+            }
+            ServiceAction::Redeploy => self.redeploy_service(swarm, service).await,
+            ServiceAction::Rollback => self.rollback_service(swarm, service).await,
+        }
+    }
+
     /// `docker service scale SERVICE=N`, recorded in the stack file when `record` says who.
     pub async fn scale_service(
         &self,
@@ -187,8 +246,9 @@ impl Fleet {
                 if let Some(Value::Object(mode)) = now.spec.get_mut("Mode") {
                     mode.insert("Replicated".into(), json!({ "Replicas": replicas }));
                 }
+                // No credentials: the engine keeps those the service was given.
                 client
-                    .update_service_spec(&now.id, now.version, &now.spec)
+                    .update_service_spec(&now.id, now.version, &now.spec, None)
                     .await
             }
         })
@@ -233,6 +293,8 @@ impl Fleet {
             None => None,
         };
         let before = image_of(&found.spec);
+        let auths = self.registry_auths().await?;
+        let auth = auths.for_image(image);
         let warnings = retry_on_stale_version(|attempt| {
             let (client, found) = (&client, &found);
             async move {
@@ -244,7 +306,7 @@ impl Fleet {
                     *label = json!(image);
                 }
                 client
-                    .update_service_spec(&now.id, now.version, &now.spec)
+                    .update_service_spec(&now.id, now.version, &now.spec, auth)
                     .await
             }
         })
@@ -286,8 +348,9 @@ impl Fleet {
                 if let Some(Value::Object(task)) = now.spec.get_mut("TaskTemplate") {
                     task.insert("ForceUpdate".into(), json!(force + 1));
                 }
+                // No credentials: the engine keeps those the service was given.
                 client
-                    .update_service_spec(&now.id, now.version, &now.spec)
+                    .update_service_spec(&now.id, now.version, &now.spec, None)
                     .await
             }
         })

@@ -13,7 +13,7 @@ use flotilla_stack::{
 use futures::stream::BoxStream;
 use serde_json::Value;
 
-pub use actions::{Recording, MAX_REPLICAS};
+pub use actions::{Recording, ServiceAction, MAX_REPLICAS};
 
 use crate::{Fleet, Result};
 
@@ -73,8 +73,9 @@ impl Fleet {
     /// Read from the swarm's live state (see [`crate::live`]), which the first view starts
     /// following; straight from the engine while that state is stale.
     pub async fn services(&self, swarm: &str, query: &ServiceQuery) -> Result<ServicePage> {
-        if let Some(rows) = self.watch_swarm(swarm).await?.service_rows() {
-            let rows = rows
+        if let Some(listing) = self.watch_swarm(swarm).await?.listing() {
+            let rows = listing
+                .services
                 .iter()
                 .filter(|row| query.stack.is_none() || row.stack == query.stack)
                 .cloned()

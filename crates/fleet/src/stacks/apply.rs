@@ -3,11 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use flotilla_engine::{retry_on_stale_version, DockerClient, FileObjectKind, StoredObject};
+use flotilla_engine::{
+    retry_on_stale_version, DockerClient, FileObjectKind, RegistryAuth, StoredObject,
+};
 use flotilla_stack::{Change, Plan, StackObjects};
 use serde_json::Value;
 
 use super::Swarmside;
+use crate::registries::RegistryAuths;
 use crate::{FleetError, Result};
 
 fn planned(plan: &Plan, kind: &str, name: &str) -> Change {
@@ -55,7 +58,7 @@ async fn all_of<T>(
 
 pub(super) async fn apply(
     client: &DockerClient,
-    objects: &StackObjects,
+    (objects, auths): (&StackObjects, &RegistryAuths),
     side: &Swarmside,
     plan: &Plan,
 ) -> Result<()> {
@@ -106,14 +109,19 @@ pub(super) async fn apply(
         (change != Change::Unchanged).then(|| {
             let spec = flotilla_stack::with_reference_ids(spec.clone(), &ids);
             let existing = side.services.get(name).cloned();
+            let image = spec
+                .pointer("/TaskTemplate/ContainerSpec/Image")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let auth = auths.for_image(image);
             async move {
                 match existing {
                     None => client
-                        .create_service_spec(&spec)
+                        .create_service_spec(&spec, auth)
                         .await
                         .map(drop)
                         .map_err(FleetError::from),
-                    Some(old) => update_service(client, old, spec).await,
+                    Some(old) => update_service(client, old, spec, auth).await,
                 }
             }
         })
@@ -147,7 +155,12 @@ fn put_file_objects<'a>(
 
 /// Updates against the version read, keeping `ForceUpdate` as the CLI does so an unchanged
 /// spec does not restart tasks; a concurrent change makes it read the service again.
-async fn update_service(client: &DockerClient, old: StoredObject, spec: Value) -> Result<()> {
+async fn update_service(
+    client: &DockerClient,
+    old: StoredObject,
+    spec: Value,
+    auth: Option<&RegistryAuth>,
+) -> Result<()> {
     let old = &old;
     retry_on_stale_version(|attempt| {
         let mut spec = spec.clone();
@@ -159,7 +172,7 @@ async fn update_service(client: &DockerClient, old: StoredObject, spec: Value) -
             };
             flotilla_stack::keep_force_update(&current.spec, &mut spec);
             client
-                .update_service_spec(&current.id, current.version, &spec)
+                .update_service_spec(&current.id, current.version, &spec, auth)
                 .await
                 .map(drop)
         }

@@ -241,7 +241,8 @@ impl Fleet {
             return Err(FleetError::PlanProblems(plan.problems));
         }
         apply::check_specs(&objects)?;
-        let applied = apply::apply(&client, &objects, &side, &plan).await;
+        let auths = self.registry_auths().await?;
+        let applied = apply::apply(&client, (&objects, &auths), &side, &plan).await;
         self.live_touched(&record.id);
         if let Err(err) = &applied {
             self.engine_failed(&record, err);

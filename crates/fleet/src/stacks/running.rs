@@ -5,15 +5,67 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::Duration;
 
 use flotilla_engine::{DockerClient, FileObjectKind, NodeState, Task};
-use flotilla_stack::{ServiceProgress, StackNetwork, StackSummary, TaskReport, LABEL_NAMESPACE};
+use flotilla_live::Snapshot;
+use flotilla_stack::{
+    ModeKind, ServiceProgress, StackNetwork, StackSummary, TaskReport, LABEL_NAMESPACE,
+};
 use futures::future::try_join_all;
 use serde_json::Value;
 
 use super::label;
-use crate::{Fleet, FleetError, Result};
+use crate::{Fleet, FleetError, Listing, Result};
 
 /// How long a removed service's tasks get to let go of the stack's networks.
 const NETWORK_RELEASE: Duration = Duration::from_secs(60);
+
+/// The progress of `stack`'s services from a live state: its current tasks, and the failed
+/// ones of current specs that say why a service falls short.
+fn live_progress(state: &Snapshot, listing: &Listing, stack: &str) -> Vec<ServiceProgress> {
+    let nodes_up: HashSet<String> = state
+        .nodes
+        .values()
+        .filter(|n| n.state != NodeState::Down.as_str())
+        .map(|n| n.id.clone())
+        .collect();
+    let mut reports: HashMap<&str, Vec<TaskReport>> = HashMap::new();
+    for task in state.tasks.values().chain(&listing.failures) {
+        let node_id = task.node_id.clone().unwrap_or_default();
+        reports
+            .entry(task.service_id.as_str())
+            .or_default()
+            .push(TaskReport {
+                slot: task.slot,
+                node: state
+                    .nodes
+                    .get(&node_id)
+                    .map_or_else(|| node_id.clone(), |n| n.hostname.clone()),
+                node_id,
+                state: task.state.clone(),
+                desired_state: task.desired_state.clone(),
+                error: task.error.clone().unwrap_or_default(),
+                message: String::new(),
+            });
+    }
+    let mut progress: Vec<ServiceProgress> = state
+        .services
+        .values()
+        .filter(|s| s.stack.as_deref() == Some(stack))
+        .map(|service| {
+            let mode = ModeKind::from_compose_name(&service.mode).unwrap_or(ModeKind::Replicated);
+            flotilla_stack::service_progress(
+                &service.name,
+                mode,
+                service.replicas,
+                reports
+                    .get(service.id.as_str())
+                    .map_or(&[][..], Vec::as_slice),
+                &nodes_up,
+            )
+        })
+        .collect();
+    progress.sort_by(|a, b| a.service.cmp(&b.service));
+    progress
+}
 
 fn task_report(task: &Task, hostnames: &HashMap<String, String>) -> TaskReport {
     let node_id = task.node_id.clone().unwrap_or_default();
@@ -34,9 +86,9 @@ fn task_report(task: &Task, hostnames: &HashMap<String, String>) -> TaskReport {
 impl Fleet {
     /// Stacks on the swarm, made by Flotilla or by `docker stack deploy`.
     pub async fn stacks(&self, swarm: &str) -> Result<Vec<StackSummary>> {
-        if let Some(rows) = self.watch_swarm(swarm).await?.service_rows() {
+        if let Some(listing) = self.watch_swarm(swarm).await?.listing() {
             let mut stacks: BTreeMap<String, Vec<String>> = BTreeMap::new();
-            for row in rows.iter() {
+            for row in &listing.services {
                 if let Some(stack) = &row.stack {
                     stacks
                         .entry(stack.clone())
@@ -79,8 +131,14 @@ impl Fleet {
             .collect())
     }
 
-    /// Each service of `stack` against its current spec.
+    /// Each service of `stack` against its current spec, from the swarm's live state (straight
+    /// from the engine while that is stale), so any number of pages showing it cost the
+    /// engine nothing more.
     pub async fn stack_progress(&self, swarm: &str, stack: &str) -> Result<Vec<ServiceProgress>> {
+        let watch = self.watch_swarm(swarm).await?;
+        if let Some(listing) = watch.listing() {
+            return Ok(live_progress(&watch.snapshot(), &listing, stack));
+        }
         let record = self.swarm(swarm).await?;
         self.with_manager(&record, |client| async move {
             let label = label(stack);
@@ -108,9 +166,11 @@ impl Fleet {
             let mut progress: Vec<ServiceProgress> = services
                 .iter()
                 .map(|service| {
+                    let mode = ModeKind::of(&service.spec).unwrap_or(ModeKind::Replicated);
                     flotilla_stack::service_progress(
                         service.name(),
-                        &service.spec,
+                        mode,
+                        mode.wanted(&service.spec),
                         reports
                             .get(service.id.as_str())
                             .map_or(&[][..], Vec::as_slice),
@@ -126,13 +186,17 @@ impl Fleet {
 
     /// The stack's networks (made by it; external ones belong to others).
     pub async fn stack_networks(&self, swarm: &str, stack: &str) -> Result<Vec<StackNetwork>> {
-        let record = self.swarm(swarm).await?;
-        let networks = self
-            .with_manager(
-                &record,
-                |client| async move { Ok(client.networks().await?) },
-            )
-            .await?;
+        let networks = match self.watch_swarm(swarm).await?.listing() {
+            Some(listing) => listing.networks.clone(),
+            None => {
+                let record = self.swarm(swarm).await?;
+                self.with_manager(
+                    &record,
+                    |client| async move { Ok(client.networks().await?) },
+                )
+                .await?
+            }
+        };
         let mut networks: Vec<StackNetwork> = networks
             .into_iter()
             .filter(|n| n.labels.get(LABEL_NAMESPACE).map(String::as_str) == Some(stack))
