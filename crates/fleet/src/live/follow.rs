@@ -180,7 +180,8 @@ async fn follow_manager(
     (*down_since, *retry) = (None, RETRY_FIRST);
     let mut dirty = Dirty::default();
     let mut next_read: Option<Instant> = None;
-    let mut settle_until = Instant::now();
+    // When an event last said something moved: settling tasks are looked at for a while after.
+    let mut last_change = Instant::now();
     let mut follow_up_until = Instant::now();
     let mut reconcile = tokio::time::interval_at(Instant::now() + RECONCILE, RECONCILE);
     loop {
@@ -190,7 +191,7 @@ async fn follow_manager(
                 Some(Ok(event)) => {
                     dirty.mark(&event);
                     next_read.get_or_insert_with(|| Instant::now() + COALESCE);
-                    settle_until = Instant::now() + SETTLE_FOR;
+                    last_change = Instant::now();
                     follow_up_until = Instant::now() + FOLLOW_UP_FOR;
                 }
                 Some(Err(err)) => return Err(err.into()),
@@ -202,12 +203,12 @@ async fn follow_manager(
             Some(_) = containers.next() => {
                 dirty.tasks = true;
                 next_read.get_or_insert_with(|| Instant::now() + COALESCE);
-                settle_until = Instant::now() + SETTLE_FOR;
+                last_change = Instant::now();
             }
             () = publisher.poke.notified() => {
                 dirty = Dirty { nodes: true, services: true, tasks: true };
                 next_read = Some(Instant::now());
-                settle_until = Instant::now() + SETTLE_FOR;
+                last_change = Instant::now();
                 follow_up_until = Instant::now() + FOLLOW_UP_FOR;
             }
             () = tokio::time::sleep_until(wake), if next_read.is_some() => {
@@ -231,8 +232,9 @@ async fn follow_manager(
                 publisher.publish(state.clone(), failures_changed);
                 let now = Instant::now();
                 let settling = state.tasks.values().any(reading::settling);
-                let soon = (settling && now < settle_until) || now < follow_up_until;
-                let later = settling && now < settle_until - SETTLE_FOR + SETTLE_SLOWLY_FOR;
+                let since_change = now - last_change;
+                let soon = (settling && since_change < SETTLE_FOR) || now < follow_up_until;
+                let later = settling && since_change < SETTLE_SLOWLY_FOR;
                 if soon || later {
                     dirty.tasks = true;
                     next_read = Some(now + if soon { SETTLE_EVERY } else { SETTLE_SLOWLY_EVERY });
