@@ -152,9 +152,13 @@ async fn requests_while(
     proxy.take().len()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn fifty_viewers_cost_the_engine_what_one_does() {
-    let sandbox = Sandbox::up("fltlive", "10.229.0", 1);
+/// A one-node sandbox swarm adopted as `prod` by a new fleet that reaches it only through a
+/// counting proxy (kept, with the fleet's data, in the returned temporary directory).
+async fn adopted_through_proxy(
+    name: &str,
+    subnet: &str,
+) -> (Sandbox, tempfile::TempDir, CountingProxy, Fleet) {
+    let sandbox = Sandbox::up(name, subnet, 1);
     sandbox.form_swarm();
     let work = tempfile::tempdir().expect("tempdir");
     let socket = sandbox.endpoint(1).to_string();
@@ -167,6 +171,12 @@ async fn fifty_viewers_cost_the_engine_what_one_does() {
         .adopt_swarm("prod", &proxy.url(), None)
         .await
         .expect("adopt");
+    (sandbox, work, proxy, fleet)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn fifty_viewers_cost_the_engine_what_one_does() {
+    let (sandbox, _work, proxy, fleet) = adopted_through_proxy("fltlive", "10.229.0").await;
     sandbox.docker(
         1,
         &[
@@ -237,19 +247,7 @@ async fn fifty_viewers_cost_the_engine_what_one_does() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn stack_pages_read_the_live_state_with_the_reasons_tasks_fail() {
-    let sandbox = Sandbox::up("fltprog", "10.231.0", 1);
-    sandbox.form_swarm();
-    let work = tempfile::tempdir().expect("tempdir");
-    let socket = sandbox.endpoint(1).to_string();
-    let proxy = CountingProxy::start(
-        Path::new(socket.trim_start_matches("unix://")),
-        work.path().join("engine.sock"),
-    );
-    let fleet = Fleet::new(Arc::new(Store::open_in(work.path()).await.expect("store")));
-    fleet
-        .adopt_swarm("prod", &proxy.url(), None)
-        .await
-        .expect("adopt");
+    let (_sandbox, _work, proxy, fleet) = adopted_through_proxy("fltprog", "10.231.0").await;
     let _watch = fleet.watch_swarm("prod").await.expect("watch");
     // Nothing answers on port 9 of the sandbox's loopback, so that pull fails at once.
     let input = flotilla_fleet::StackInput {
