@@ -4,7 +4,8 @@
 # engines are started with SANDBOX_REGISTRY so they pull from it without TLS). Push
 # notifications go to REGISTRY_NOTIFY when set. Nothing leaves the machine.
 #
-#   scripts/registry.sh up     start it (idempotent: a running one is restarted)
+#   scripts/registry.sh up     start it (idempotent: a running one is restarted with the new
+#                              settings, keeping its images)
 #   scripts/registry.sh down   stop it and remove its data
 #
 # Settings (environment): REGISTRY_NAME (default flt-registry; its files live in
@@ -22,17 +23,25 @@ dir=/run/$name
 say() { printf 'registry[%s]: %s\n' "$name" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-cmd_down() {
+stop() {
   if [ -f "$dir/pid" ]; then
-    kill "$(cat "$dir/pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$dir/pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$dir/pid"
   fi
+}
+
+cmd_down() {
+  stop
   rm -rf "$dir"
 }
 
 cmd_up() {
   command -v docker-registry >/dev/null || die "docker-registry is missing (scripts/setup.sh engine installs it)"
   command -v htpasswd >/dev/null || die "htpasswd is missing (apache2-utils; scripts/setup.sh engine installs it)"
-  cmd_down
+  stop
   mkdir -p "$dir/data"
   htpasswd -Bbn "$user" "$password" >"$dir/htpasswd" 2>/dev/null
   {
@@ -41,7 +50,8 @@ cmd_up() {
     printf 'http:\n  addr: %s\n' "$addr"
     printf 'auth:\n  htpasswd:\n    realm: flotilla-tests\n    path: %s/htpasswd\n' "$dir"
     if [ -n "$notify" ]; then
-      printf 'notifications:\n  endpoints:\n    - name: flotilla\n      url: %s\n      timeout: 2s\n      threshold: 3\n      backoff: 1s\n' "$notify"
+      # Blob uploads are not pushes of a tag: only manifests are sent.
+      printf 'notifications:\n  endpoints:\n    - name: flotilla\n      url: %s\n      timeout: 2s\n      threshold: 3\n      backoff: 1s\n      ignoredmediatypes:\n        - application/octet-stream\n' "$notify"
     fi
   } >"$dir/config.yml"
   setsid docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 </dev/null &

@@ -9,6 +9,8 @@ pub struct RegistryRow {
     pub username: String,
     /// Unix milliseconds.
     pub updated_at: i64,
+    /// Whether it has a token for its push notifications.
+    pub hook: bool,
 }
 
 /// A registered host and what its engine said just now.

@@ -8,6 +8,7 @@ mod endpoints_test;
 mod error_status;
 mod guard;
 mod headers;
+mod hooks;
 mod origins;
 mod serve;
 mod sessions;

@@ -53,6 +53,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::hooks::routes(fleet.clone(), store.clone()))
         .nest(
             "/api/v1",
             crate::api::routes(

@@ -33,7 +33,7 @@ pub use model::{
     StoredObject, Swarm, Task, TaskState, UpdateStatus,
 };
 pub use node::NodeChange;
-pub use registry::RegistryAuth;
+pub use registry::{ImageDistribution, RegistryAuth};
 pub use retry::{retry_on_stale_version, STALE_VERSION_ATTEMPTS};
 pub use service::ServiceCreate;
 pub use spec::check_spec;

@@ -44,7 +44,56 @@ impl RegistryAuth {
     }
 }
 
+/// What a registry says an image reference stands for now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageDistribution {
+    /// `sha256:…` of the manifest (or the index of a multi-platform image).
+    pub digest: String,
+    /// `(architecture, os)` of each platform the image has.
+    pub platforms: Vec<(String, String)>,
+}
+
 impl DockerClient {
+    /// Asks the image's registry, through the engine, for the digest its reference has now
+    /// (`GET /distribution/{name}/json`, what `docker stack deploy --resolve-image` asks).
+    /// `image` must be a checked reference: it goes into the path as it is, as the CLI sends
+    /// it.
+    pub async fn distribution(
+        &self,
+        image: &str,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<ImageDistribution> {
+        let answer = self
+            .raw_json_with(
+                Method::GET,
+                &format!("/distribution/{image}/json"),
+                None,
+                auth,
+                &format!("look up {image} on its registry"),
+            )
+            .await?;
+        let text = |value: Option<&serde_json::Value>| {
+            value
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let platforms = answer
+            .get("Platforms")
+            .and_then(serde_json::Value::as_array)
+            .map(|platforms| {
+                platforms
+                    .iter()
+                    .map(|p| (text(p.get("architecture")), text(p.get("os"))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(ImageDistribution {
+            digest: text(answer.pointer("/Descriptor/digest")),
+            platforms,
+        })
+    }
+
     /// Has the engine log in to the registry (`docker login`): an error says why it refused.
     pub async fn check_login(&self, auth: &RegistryAuth) -> Result<()> {
         self.raw_json(

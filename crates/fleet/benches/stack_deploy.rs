@@ -181,6 +181,8 @@ async fn main() {
             ("token.txt".to_owned(), b"s3cret\n".to_vec()),
         ]
         .into(),
+        // As the CLI is run: `--resolve-image never`.
+        resolve_image: flotilla_stack::ResolveImage::Never,
         ..StackInput::default()
     };
     let bench = Bench {

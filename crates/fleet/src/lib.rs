@@ -32,7 +32,7 @@ pub use hosts::{HostStatus, NewHostRequest};
 pub use live::{Listing, LiveWatch};
 pub use nodes::{NodeAction, NodeEntry};
 pub use overview::SwarmState;
-pub use registries::RegistrySummary;
+pub use registries::{PushOutcome, PushRedeployed, PushSettings, RegistrySummary, MAX_PUSH_EVENTS};
 pub use services::{Recording, ServiceAction, MAX_REPLICAS};
 pub use swarms::{JoinRole, SwarmSummary};
 
@@ -52,6 +52,8 @@ pub struct Fleet {
     stack_locks: Arc<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// The swarms someone watches, each followed live (see [`live`]).
     live: Arc<live::LiveSwarms>,
+    /// Registries lately too slow to pin digests from (see `stacks::images`).
+    unanswered_registries: Arc<stacks::UnansweredRegistries>,
 }
 
 impl Fleet {
@@ -66,6 +68,7 @@ impl Fleet {
             checks: Arc::new(tokio::sync::Semaphore::new(Self::CHECKS_AT_ONCE)),
             stack_locks: Arc::default(),
             live: Arc::default(),
+            unanswered_registries: Arc::default(),
         }
     }
 

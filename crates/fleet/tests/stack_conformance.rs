@@ -69,6 +69,9 @@ fn input_for(file: &Path) -> StackInput {
         env: deployer_env(),
         files,
         prune: false,
+        // As the CLI is run: `--resolve-image never` (tests/registries_test.rs compares the
+        // default, on a registry).
+        resolve_image: flotilla_stack::ResolveImage::Never,
     }
 }
 
@@ -652,6 +655,7 @@ async fn a_stack_lives_through_versions_and_bad_files_change_nothing() {
                 .map(|path| (flotilla_compose::file_key(&path), Vec::new()))
                 .collect(),
             prune: false,
+            resolve_image: flotilla_stack::ResolveImage::Never,
         };
         match fleet
             .deploy_stack(

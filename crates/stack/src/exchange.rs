@@ -19,6 +19,9 @@ pub struct StackInput {
     pub files: Files,
     #[serde(default)]
     pub prune: bool,
+    /// Whether the deploy pins images to their registry digests (`--resolve-image`).
+    #[serde(default)]
+    pub resolve_image: crate::ResolveImage,
 }
 
 /// The attached files alone as JSON (`{"path": "<base64>"}`), as a version stores them.
@@ -81,6 +84,9 @@ pub struct StackPlan {
     /// this deploy would undo, each field as the swarm has it and as the deploy would make it.
     #[serde(default)]
     pub undoes: Vec<crate::Drift>,
+    /// Each service's image and the digest it resolves to (see [`crate::ResolveImage`]).
+    #[serde(default)]
+    pub images: Vec<crate::ImageResolution>,
     pub applied: bool,
     /// The version number this deploy was recorded as.
     pub version: Option<i64>,
@@ -98,6 +104,8 @@ pub struct StackVersionInfo {
     pub env_names: Vec<String>,
     pub file_names: Vec<String>,
     pub prune: bool,
+    #[serde(default)]
+    pub resolve_image: crate::ResolveImage,
     /// Why this version was made, when it was not a deploy of a new file.
     #[serde(default)]
     pub note: String,

@@ -7,10 +7,12 @@ mod convert;
 mod drift;
 mod engine_json;
 mod exchange;
+mod images;
 mod plan;
 mod privileges;
 mod progress;
 mod record;
+mod reference;
 mod scheduling;
 mod service;
 mod services;
@@ -24,12 +26,14 @@ pub use exchange::{
     files_from_json, files_to_json, StackInput, StackNetwork, StackPlan, StackSummary,
     StackVersionInfo,
 };
+pub use images::{ImageCheck, ImageResolution, NodeDigest, ServiceImages};
 pub use plan::{
     diff_specs, keep_resolved_images, plan, Change, Current, FieldChange, Plan, PlannedObject,
 };
 pub use privileges::{privileges, Privilege};
 pub use progress::{service_progress, ServiceProgress, TaskLine, TaskReport};
 pub use record::{record, Field, Recorded};
+pub use reference::{pinned_image, tagged_image, ImageRef, ResolveImage};
 pub use services::{
     check_image_reference, image_registry, page_of, split_digest, EnvVar, ServiceActionResult,
     ServiceDetail, ServicePage, ServiceQuery, ServiceRow, SortKey, TaskRow, UpdateState,

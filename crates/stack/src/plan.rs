@@ -81,8 +81,8 @@ const ENGINE_DEFAULTS: &[(&str, &str)] = &[
     ("RollbackConfig.Order", "\"stop-first\""),
 ];
 
-/// Fields a deploy never sets and keeps as they are: `ForceUpdate` is carried over, and
-/// platforms are only recorded by registry lookups, which Flotilla does not make.
+/// Fields a plan does not compare: `ForceUpdate` is carried over, and platforms follow the
+/// image's digest, which the plan compares already.
 const KEPT: &[&str] = &[
     "TaskTemplate.ForceUpdate",
     "TaskTemplate.Placement.Platforms",
@@ -169,29 +169,33 @@ fn diff_at(
     }
 }
 
-/// Keeps the image reference a service already runs when the file names the same image
-/// (its `com.docker.stack.image` label), as `docker stack deploy --resolve-image changed`
-/// does: a stack deployed with registry digests (`image@sha256:…`) is not restarted just
-/// because Flotilla does not ask the registry.
-pub fn keep_resolved_images(objects: &mut StackObjects, current: &Current) {
+/// Keeps the image reference a service already runs when the file names the same image as
+/// the last deploy (its `com.docker.stack.image` label), as `docker stack deploy
+/// --resolve-image never|changed` does: a service pinned to a registry digest
+/// (`image@sha256:…`) is not restarted because this deploy did not ask the registry.
+/// Returns the services it kept.
+pub fn keep_resolved_images(objects: &mut StackObjects, current: &Current) -> Vec<String> {
+    let image_label = |spec: &Value| {
+        spec.get("Labels")
+            .and_then(|l| l.get(crate::LABEL_IMAGE))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let mut kept = Vec::new();
     for (name, spec) in objects.services.iter_mut() {
         let Some(now) = current.services.get(name) else {
             continue;
         };
-        let label = now
-            .get("Labels")
-            .and_then(|l| l.get(crate::LABEL_IMAGE))
-            .and_then(Value::as_str);
-        let wanted = spec
-            .pointer("/TaskTemplate/ContainerSpec/Image")
-            .and_then(Value::as_str);
+        let (was, wanted) = (image_label(now), image_label(spec));
         let running = now.pointer("/TaskTemplate/ContainerSpec/Image");
-        if let (true, Some(running)) = (label.is_some() && label == wanted, running) {
+        if let (true, Some(running)) = (was.is_some() && was == wanted, running) {
             if let Some(image) = spec.pointer_mut("/TaskTemplate/ContainerSpec/Image") {
                 *image = running.clone();
+                kept.push(name.clone());
             }
         }
     }
+    kept
 }
 
 /// Predefined networks exist on every node and are not swarm objects.

@@ -10,7 +10,7 @@ use crate::scoped;
 
 pub(crate) fn service_spec(stack: &str, service: &Service, compose: &Compose) -> Value {
     let mut container = Map::new();
-    container.insert("Image".into(), json!(service.image));
+    container.insert("Image".into(), json!(crate::tagged_image(&service.image)));
     container.insert("Labels".into(), stack_labels(stack, &service.labels));
     put(&mut container, "Command", json!(service.entrypoint));
     put(&mut container, "Args", json!(service.command));

@@ -20,7 +20,7 @@ use sqlx::{AnyPool, Row};
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
-pub use registries::Registry;
+pub use registries::{PushRedeploy, Registry};
 pub use sealing::SecretKey;
 pub use stacks::{NewStackVersion, StackVersion};
 pub use tokens::ApiToken;

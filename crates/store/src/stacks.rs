@@ -16,6 +16,8 @@ pub struct StackVersion {
     /// JSON object of attached files, base64.
     pub files: String,
     pub prune: bool,
+    /// `always`, `changed` or `never`, as the CLI's `--resolve-image`.
+    pub resolve_image: String,
     pub deployed_by: String,
     /// Unix milliseconds.
     pub deployed_at: i64,
@@ -31,12 +33,14 @@ pub struct NewStackVersion<'a> {
     pub env: &'a str,
     pub files: &'a str,
     pub prune: bool,
+    pub resolve_image: &'a str,
     pub deployed_by: &'a str,
     pub note: &'a str,
 }
 
 const COLUMNS: &str =
-    "swarm_id, stack, version, compose, env, files, prune, deployed_by, deployed_at, note";
+    "swarm_id, stack, version, compose, env, files, prune, resolve_image, deployed_by, deployed_at, \
+     note";
 
 fn version_from(store: &Store, row: &AnyRow) -> Result<StackVersion> {
     Ok(StackVersion {
@@ -47,6 +51,7 @@ fn version_from(store: &Store, row: &AnyRow) -> Result<StackVersion> {
         env: store.unseal(row.try_get("env")?)?,
         files: store.unseal(row.try_get("files")?)?,
         prune: row.try_get::<i64, _>("prune")? != 0,
+        resolve_image: row.try_get("resolve_image")?,
         deployed_by: row.try_get("deployed_by")?,
         deployed_at: row.try_get("deployed_at")?,
         note: row.try_get("note")?,
@@ -72,8 +77,8 @@ impl Store {
             let deployed_at = now_millis();
             let inserted = sqlx::query(
                 "INSERT INTO stack_versions (id, swarm_id, stack, version, compose, env, files, \
-                 prune, deployed_by, deployed_at, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 prune, resolve_image, deployed_by, deployed_at, note) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(new_id())
             .bind(new.swarm_id)
@@ -83,6 +88,7 @@ impl Store {
             .bind(self.seal(new.env)?)
             .bind(self.seal(new.files)?)
             .bind(i64::from(new.prune))
+            .bind(new.resolve_image)
             .bind(new.deployed_by)
             .bind(deployed_at)
             .bind(new.note)
@@ -98,6 +104,7 @@ impl Store {
                         env: new.env.to_owned(),
                         files: new.files.to_owned(),
                         prune: new.prune,
+                        resolve_image: new.resolve_image.to_owned(),
                         deployed_by: new.deployed_by.to_owned(),
                         deployed_at,
                         note: new.note.to_owned(),

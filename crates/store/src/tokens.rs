@@ -9,7 +9,7 @@ use crate::{new_id, now_millis, Result, Role, Store, StoreError};
 /// Every token starts so, which lets secret scanners recognise a leaked one.
 const TOKEN_PREFIX: &str = "flt_";
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

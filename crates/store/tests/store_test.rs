@@ -236,6 +236,7 @@ async fn stack_versions(store: &Store) {
         env: r#"{"TAG":"1"}"#,
         files: "{}",
         prune: compose.contains("v2"),
+        resolve_image: "never",
         deployed_by: "alice",
         note: "",
     };
@@ -398,6 +399,7 @@ async fn secrets_are_sealed_at_rest() {
         env,
         files: r#"{"./token.txt":"c2VjcmV0"}"#,
         prune: false,
+        resolve_image: "always",
         deployed_by: "alice",
         note: "",
     };

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 mod live;
+mod registries;
 mod services;
 mod stacks;
 mod streams;
@@ -55,6 +56,7 @@ fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     all.extend(stacks::endpoints());
     all.extend(services::endpoints());
     all.extend(live::endpoints());
+    all.extend(registries::endpoints());
     all
 }
 

@@ -1,5 +1,5 @@
 //! `/api/v1/swarms/{swarm}/stacks…`: the deploy step of a CI pipeline. The body of a
-//! deploy or plan is `{"compose", "env", "files" (base64), "prune"}`; an invalid file is a
+//! deploy or plan is `{"compose", "env", "files" (base64), "prune", "resolve_image"}`; an invalid file is a
 //! 422 naming line, column and key path, and nothing on the swarm changes.
 
 use std::net::IpAddr;
@@ -11,7 +11,7 @@ use axum::http::Method;
 use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::{Extension, Json};
 use flotilla_fleet::{ServiceProgress, StackInput, StackPlan, StackSummary, StackVersionInfo};
-use flotilla_stack::{Change, PlannedObject, Privilege};
+use flotilla_stack::{Change, ImageResolution, PlannedObject, Privilege};
 use serde::Serialize;
 use serde_json::json;
 
@@ -60,6 +60,8 @@ struct Outcome {
     warnings: Vec<String>,
     /// What in the stack reaches the nodes themselves.
     privileges: Vec<Privilege>,
+    /// Each service's image and the registry digest it was (or would be) pinned to.
+    images: Vec<ImageResolution>,
 }
 
 impl From<StackPlan> for Outcome {
@@ -84,6 +86,7 @@ impl From<StackPlan> for Outcome {
             problems: result.plan.problems.clone(),
             warnings: result.warnings,
             privileges: result.privileges,
+            images: result.images,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use flotilla_stack::{Change, PlannedObject, StackInput, StackPlan};
+use flotilla_stack::{Change, ImageResolution, PlannedObject, ResolveImage, StackInput, StackPlan};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use leptos_router::hooks::use_params_map;
@@ -22,6 +22,7 @@ pub fn audit_request(input: &StackInput) -> serde_json::Value {
         "env": input.env.keys().collect::<Vec<_>>(),
         "files": input.files.keys().collect::<Vec<_>>(),
         "prune": input.prune,
+        "resolve_image": input.resolve_image.as_str(),
     })
 }
 
@@ -165,6 +166,7 @@ pub fn StackEditor(
     let files = RwSignal::new(initial.files.clone());
     let file_dir = RwSignal::new(String::new());
     let prune = RwSignal::new(initial.prune);
+    let resolve_image = RwSignal::new(initial.resolve_image);
     let plan = ServerAction::<PlanStack>::new();
     let deploy = ServerAction::<DeployStack>::new();
 
@@ -180,6 +182,7 @@ pub fn StackEditor(
         env.track();
         files.track();
         prune.track();
+        resolve_image.track();
         edits.update(|n| *n += 1);
     });
     let planned_at = RwSignal::new(None::<u64>);
@@ -193,6 +196,7 @@ pub fn StackEditor(
         env: flotilla_compose::parse_dotenv(&env.get_untracked()).unwrap_or_default(),
         files: files.get_untracked(),
         prune: prune.get_untracked(),
+        resolve_image: resolve_image.get_untracked(),
     };
     let make_plan = {
         let swarm = swarm.clone();
@@ -288,6 +292,18 @@ pub fn StackEditor(
                     on:change=move |ev| prune.set(event_target_checked(&ev))/>
                 "Prune: remove the stack's services that are no longer in the file"
             </label>
+            <label>"Pin images to their registry digests (the CLI's --resolve-image)"
+                <select id="resolve-image"
+                    on:change=move |ev| resolve_image.set(ResolveImage::parse(&event_target_value(&ev)).unwrap_or_default())>
+                    {[
+                        (ResolveImage::Always, "always: every image, at every deploy"),
+                        (ResolveImage::Changed, "changed: only images the file changes"),
+                        (ResolveImage::Never, "never: run the tags"),
+                    ].into_iter().map(|(mode, text)| view! {
+                        <option value=mode.as_str() selected=move || resolve_image.get() == mode>{text}</option>
+                    }).collect_view()}
+                </select>
+            </label>
             <p class="actions">
                 <button id="plan" on:click=make_plan disabled=move || busy() || !valid()>"Plan"</button>
                 <button id="deploy" on:click=start_deploy disabled=move || !can_deploy()>"Deploy"</button>
@@ -351,6 +367,12 @@ fn PlanView(plan: StackPlan) -> impl IntoView {
             <crate::components::DataTable headers=&["Change", "Kind", "Name", "Fields"]>
                 {plan.plan.objects.into_iter().map(plan_row).collect_view()}
             </crate::components::DataTable>
+            {(!plan.images.is_empty()).then(|| view! {
+                <h3>"Images"</h3>
+                <crate::components::DataTable headers=&["Service", "Image", "Digest on the registry"]>
+                    {plan.images.into_iter().map(image_row).collect_view()}
+                </crate::components::DataTable>
+            })}
         </div>
     }
 }
@@ -377,6 +399,21 @@ fn plan_row(object: PlannedObject) -> impl IntoView {
                         </li>
                     }).collect_view()}
                 </ul>
+            </td>
+        </tr>
+    }
+}
+
+fn image_row(image: ImageResolution) -> impl IntoView {
+    let found = image.digest.clone().unwrap_or_default();
+    let service = image.service.clone();
+    view! {
+        <tr class="image-row" data-service=service data-digest=found>
+            <td>{image.service}</td>
+            <td><code>{image.image}</code></td>
+            <td>
+                {image.digest.map(|d| view! { <code class="digest">{d}</code> })}
+                {image.note.map(|n| view! { <span class="hint">{format!(" {n}")}</span> })}
             </td>
         </tr>
     }

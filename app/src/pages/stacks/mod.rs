@@ -5,6 +5,7 @@
 mod compose_input;
 pub mod editor;
 pub mod history;
+pub mod images;
 pub mod page;
 pub mod progress;
 pub mod remove;

@@ -54,6 +54,7 @@ fn StackView(swarm: String, stack: String) -> impl IntoView {
         <DriftPanel swarm=swarm.clone() stack=stack.clone() changes/>
         <ServicesPanel swarm=swarm.clone() stack=stack.clone()
             path=format!("/swarms/{swarm}/stacks/{stack}") changes/>
+        <super::images::ImagesPanel swarm=swarm.clone() stack=stack.clone() changes/>
         <NetworksTable swarm=swarm.clone() stack=stack.clone() changes/>
         <History swarm=swarm.clone() stack=stack.clone() changes/>
         <EditPanel swarm=swarm.clone() stack=stack.clone()/>

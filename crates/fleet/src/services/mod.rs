@@ -27,7 +27,7 @@ fn mode_name(spec: &Value) -> &'static str {
     }
 }
 
-fn stack_of(spec: &Value) -> Option<String> {
+pub(crate) fn stack_of(spec: &Value) -> Option<String> {
     spec.get("Labels")
         .and_then(|labels| labels.get(LABEL_NAMESPACE))
         .and_then(Value::as_str)

@@ -19,6 +19,9 @@ pub(crate) fn version_input(version: &StackVersion) -> Result<StackInput> {
         env,
         files,
         prune: version.prune,
+        // A version stored before the choice existed was deployed as the CLI's default.
+        resolve_image: flotilla_stack::ResolveImage::parse(&version.resolve_image)
+            .unwrap_or_default(),
     })
 }
 
@@ -42,6 +45,7 @@ impl Fleet {
                 env: &env,
                 files: &files,
                 prune: input.prune,
+                resolve_image: input.resolve_image.as_str(),
                 deployed_by,
                 note,
             })
@@ -65,6 +69,7 @@ impl Fleet {
                     env_names: input.env.into_keys().collect(),
                     file_names: input.files.into_keys().collect(),
                     prune: v.prune,
+                    resolve_image: input.resolve_image,
                     note: v.note,
                 })
             })

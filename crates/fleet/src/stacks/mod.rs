@@ -5,9 +5,11 @@
 mod apply;
 mod drift;
 mod history;
+mod images;
 mod running;
 
 pub(crate) use history::version_input;
+pub(crate) use images::{pin_spec, UnansweredRegistries, RESOLVE_TIME_LIMIT};
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -88,6 +90,8 @@ struct Planned {
     warnings: Vec<String>,
     /// Drift this deploy would undo.
     undoes: Vec<flotilla_stack::Drift>,
+    images: Vec<flotilla_stack::ImageResolution>,
+    auths: crate::registries::RegistryAuths,
 }
 
 /// How long one file may take to check. The compose model's own limits keep a check far
@@ -135,6 +139,7 @@ impl Fleet {
             privileges,
             warnings,
             undoes,
+            images,
             ..
         } = self.planned(swarm, stack, input, role).await?;
         Ok(StackPlan {
@@ -142,6 +147,7 @@ impl Fleet {
             warnings,
             privileges,
             undoes,
+            images,
             applied: false,
             version: None,
         })
@@ -166,8 +172,19 @@ impl Fleet {
                 Ok((client, side))
             })
             .await?;
-        flotilla_stack::keep_resolved_images(&mut objects, &side.current);
+        let auths = self.registry_auths().await?;
+        let resolved = self
+            .resolve_images(
+                &client,
+                (&mut objects, &side.current),
+                input.resolve_image,
+                &auths,
+            )
+            .await;
         let mut plan = flotilla_stack::plan(&objects, &side.current, input.prune);
+        plan.problems.extend(resolved.problems);
+        let mut warnings = checked.warnings;
+        warnings.extend(resolved.warnings);
         let mut undoes = Vec::new();
         if let Some(last) = self.store().latest_stack_version(&record.id, stack).await? {
             let mut before = self.check(stack, &history::version_input(&last)?).await?;
@@ -210,8 +227,10 @@ impl Fleet {
             record,
             client,
             side,
-            warnings: checked.warnings,
+            warnings,
             undoes,
+            images: resolved.images,
+            auths,
         })
     }
 
@@ -236,12 +255,13 @@ impl Fleet {
             side,
             warnings,
             undoes,
+            images,
+            auths,
         } = self.planned(swarm, stack, input, role).await?;
         if !plan.problems.is_empty() {
             return Err(FleetError::PlanProblems(plan.problems));
         }
         apply::check_specs(&objects)?;
-        let auths = self.registry_auths().await?;
         let applied = apply::apply(&client, (&objects, &auths), &side, &plan).await;
         self.live_touched(&record.id);
         if let Err(err) = &applied {
@@ -256,6 +276,7 @@ impl Fleet {
             warnings,
             privileges,
             undoes,
+            images,
             applied: true,
             version: Some(version),
         })

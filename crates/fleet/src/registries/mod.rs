@@ -3,6 +3,9 @@
 //! hands each service the credentials of its image's registry, as `docker stack deploy
 //! --with-registry-auth` does.
 
+mod images;
+mod push;
+
 use std::collections::HashMap;
 
 use flotilla_engine::{EngineError, RegistryAuth};
@@ -11,6 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Fleet, FleetError, Result};
 
+pub use push::{PushOutcome, PushRedeployed, PushSettings, MAX_PUSH_EVENTS};
+
 /// A registry as pages and the API show it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrySummary {
@@ -18,6 +23,9 @@ pub struct RegistrySummary {
     pub username: String,
     /// Unix milliseconds.
     pub updated_at: i64,
+    /// Whether it has a token for its push notifications (redeploy on push).
+    #[serde(default)]
+    pub hook: bool,
 }
 
 /// The credentials of every registry by address.
@@ -71,6 +79,7 @@ impl Fleet {
                 address: r.address,
                 username: r.username,
                 updated_at: r.updated_at,
+                hook: !r.hook_hash.is_empty(),
             })
             .collect())
     }
@@ -109,6 +118,7 @@ impl Fleet {
             address: saved.address,
             username: saved.username,
             updated_at: saved.updated_at,
+            hook: !saved.hook_hash.is_empty(),
         })
     }
 
