@@ -17,10 +17,26 @@ const dockerCli = process.env.DOCKER_CLI || '/usr/local/bin/docker';
 
 /** A sandbox of `nodes` Docker hosts with names and a subnet no other test uses. */
 export class Sandbox {
-  constructor(name, subnet, nodes, { tls = false } = {}) {
-    this.env = { ...process.env, SANDBOX_NAME: name, SANDBOX_SUBNET: subnet, NODES: String(nodes), DOCKER_CLI: dockerCli, SANDBOX_TLS: tls ? '1' : '0' };
+  /** With `registry`, the engines may pull from a registry on the bridge (`registryUp`). */
+  constructor(name, subnet, nodes, { tls = false, registry = false } = {}) {
+    this.env = {
+      ...process.env, SANDBOX_NAME: name, SANDBOX_SUBNET: subnet, NODES: String(nodes), DOCKER_CLI: dockerCli,
+      SANDBOX_TLS: tls ? '1' : '0', SANDBOX_REGISTRY: registry ? `${subnet}.1:5000` : '',
+    };
     this.name = name;
     this.subnet = subnet;
+  }
+  /** Where the sandbox's registry listens. */
+  get registry() { return `${this.subnet}.1:5000`; }
+  /** Starts (or restarts, keeping its images) the sandbox's registry with one login. */
+  registryUp({ user, password, notify = '' }) {
+    execFileSync(join(repoRoot, 'scripts', 'registry.sh'), ['up'], {
+      env: { ...process.env, REGISTRY_NAME: `${this.name}-r`, REGISTRY_ADDR: this.registry, REGISTRY_USER: user, REGISTRY_PASSWORD: password, REGISTRY_NOTIFY: notify },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+  }
+  registryDown() {
+    execFileSync(join(repoRoot, 'scripts', 'registry.sh'), ['down'], { env: { ...process.env, REGISTRY_NAME: `${this.name}-r` }, stdio: 'ignore' });
   }
   run(command, ...args) {
     return execFileSync(join(repoRoot, 'scripts', 'sandbox.sh'), [command, ...args], { env: this.env, stdio: ['ignore', 'pipe', 'inherit'] }).toString();
@@ -40,6 +56,10 @@ export class Sandbox {
   /** The docker CLI against node `node` of this sandbox. */
   docker(node, ...args) {
     return execFileSync(dockerCli, ['-H', this.socket(node), ...args], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  }
+  /** The docker CLI against node `node` with its own login file in `config`, fed `input`. */
+  dockerAs(config, node, input, ...args) {
+    return execFileSync(dockerCli, ['-H', this.socket(node), ...args], { input, env: { ...process.env, DOCKER_CONFIG: config }, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
   }
 }
 

@@ -205,6 +205,14 @@ impl Fleet {
                 outcome.ignored.push("an event without a usable ID".into());
                 continue;
             }
+            let named = format!(
+                "{}/{}:{}",
+                registry.address, event.target.repository, event.target.tag
+            );
+            if ImageRef::parse(&named).is_none_or(|r| r.tag.is_none() || r.digest.is_some()) {
+                outcome.ignored.push(format!("{}: not a repository and tag", event.id));
+                continue;
+            }
             if !self.store.first_registry_event(&event.id).await? {
                 outcome.ignored.push(format!("{}: seen before", event.id));
                 continue;
