@@ -12,7 +12,7 @@ export CARGO_INCREMENTAL ?= 0
 
 NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
-SERVER_PACKAGES := -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-live -p flotilla-stack -p app -p server
+SERVER_PACKAGES := -p flotilla-charts -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-live -p flotilla-stack -p app -p server
 
 .PHONY: run build test lint unit-test e2e bench sandbox sandbox-down clean-data
 

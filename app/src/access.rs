@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{
-    audit, hosts, login, nodes, registries, services, stacks, swarm, swarm_admin, swarms,
+    audit, hosts, login, metrics, nodes, registries, services, stacks, swarm, swarm_admin, swarms,
     visualizer,
 };
 
@@ -107,6 +107,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<swarm_admin::PrivilegedDeploys>(VIEWER),
     call::<swarm_admin::SetPrivilegedDeploys>(ADMIN),
     call::<nodes::ListNodes>(VIEWER),
+    call::<metrics::MetricCharts>(VIEWER),
     call::<nodes::UpdateNode>(OPERATOR),
     call::<nodes::ChangeNodeRole>(ADMIN),
     call::<nodes::RemoveNode>(ADMIN),

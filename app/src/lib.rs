@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("stacks"), StaticSegment("new")) view=pages::stacks::NewStackPage/>
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("stacks"), ParamSegment("stack")) view=pages::stacks::StackPage/>
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("services"), ParamSegment("service")) view=pages::services::ServicePageView/>
+                    <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("nodes"), ParamSegment("node")) view=pages::nodes::NodePage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                     <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                     <Route path=StaticSegment("setup") view=pages::login::SetupPage/>

@@ -188,6 +188,11 @@ struct ServeArgs {
     #[arg(long, env = "FLOTILLA_MAX_LIVE_STREAMS", default_value_t = 16,
           value_parser = clap::value_parser!(u16).range(1..=1000))]
     max_live_streams: u16,
+    /// Seconds between two rounds of the metrics sampler (container statistics of every
+    /// running task, read from the engines of registered hosts); 0 turns sampling off.
+    #[arg(long, env = "FLOTILLA_METRICS_INTERVAL", default_value_t = 15,
+          value_parser = clap::value_parser!(u16).range(0..=3600))]
+    metrics_interval: u16,
 }
 
 #[tokio::main]

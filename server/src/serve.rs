@@ -23,7 +23,18 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let database_url = args.database.url()?;
     let store = Arc::new(args.database.open().await?);
     tracing::info!(backend = ?store.backend(), "database ready");
-    let fleet = Arc::new(Fleet::new(store.clone()));
+    let interval = std::time::Duration::from_secs(args.metrics_interval.max(1).into());
+    let fleet = Arc::new(Fleet::new(store.clone()).with_metrics_interval(interval));
+    if args.metrics_interval > 0 {
+        let (fleet, config) = (
+            fleet.clone(),
+            flotilla_fleet::SamplerConfig {
+                interval,
+                ..flotilla_fleet::SamplerConfig::default()
+            },
+        );
+        tokio::spawn(async move { fleet.run_sampler(config).await });
+    }
     if let Some(url) = args
         .register_host
         .as_deref()

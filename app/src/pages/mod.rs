@@ -2,6 +2,7 @@ pub mod audit;
 pub mod create_swarm;
 pub mod hosts;
 pub mod login;
+pub mod metrics;
 pub mod nodes;
 pub mod registries;
 pub mod services;

@@ -203,6 +203,7 @@ pub fn NodesTable(swarm: String, changes: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn NodeLine(row: NodeRow, swarm: String, actions: NodeActions) -> impl IntoView {
     let node = row.id.clone();
+    let node_href = format!("/swarms/{swarm}/nodes/{}", row.id);
     let update = {
         let (swarm, node) = (swarm.clone(), node.clone());
         move |action: &str, key: Option<String>, value: Option<String>| {
@@ -264,7 +265,7 @@ fn NodeLine(row: NodeRow, swarm: String, actions: NodeActions) -> impl IntoView 
     view! {
         <tr class="node-row" data-hostname=row.hostname.clone() data-role=row.role.clone()
             data-availability=row.availability.clone() data-state=row.state.clone()>
-            <td>{row.hostname.clone()}</td>
+            <td><a class="node-link" href=node_href>{row.hostname.clone()}</a></td>
             <td class="role">{role}</td>
             <td class="availability">{row.availability.clone()}</td>
             <td class=format!("state state-{}", row.state)>{row.state.clone()}</td>
@@ -299,5 +300,28 @@ fn NodeLine(row: NodeRow, swarm: String, actions: NodeActions) -> impl IntoView 
                 </button>
             </td>
         </tr>
+    }
+}
+
+/// A node's own page: its metrics (from its engine, when it is a registered host).
+#[component]
+pub fn NodePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let names = move || {
+        let params = params.read();
+        (
+            params.get("swarm").unwrap_or_default(),
+            params.get("node").unwrap_or_default(),
+        )
+    };
+    view! {
+        {move || {
+            let (swarm, node) = names();
+            let back = format!("/swarms/{swarm}");
+            view! {
+                <h1>"Node "<code id="node-id">{node.clone()}</code>" of "<a href=back>{swarm.clone()}</a></h1>
+                <crate::pages::metrics::MetricsPanel swarm kind="node" name=node/>
+            }
+        }}
     }
 }

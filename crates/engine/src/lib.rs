@@ -18,6 +18,7 @@ mod registry;
 mod retry;
 mod service;
 mod spec;
+mod stats;
 mod swarm;
 mod system;
 mod task;
@@ -37,6 +38,7 @@ pub use registry::{ImageDistribution, RegistryAuth};
 pub use retry::{retry_on_stale_version, STALE_VERSION_ATTEMPTS};
 pub use service::ServiceCreate;
 pub use spec::check_spec;
+pub use stats::{ContainerStats, StatsRates};
 pub use swarm::{JoinTokens, SwarmInit, SwarmJoin, TokenKind};
 
 /// Result type for every engine call.

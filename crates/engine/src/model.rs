@@ -231,6 +231,8 @@ pub struct Task {
     pub error: Option<String>,
     /// The container's exit code, once it has exited.
     pub exit_code: Option<i64>,
+    /// The container running the task on its node, once there is one.
+    pub container_id: Option<String>,
     /// When the task was made, and when its state last changed (RFC 3339).
     pub created_at: String,
     pub changed_at: String,

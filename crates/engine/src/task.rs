@@ -93,7 +93,11 @@ fn convert_task(task: bollard::models::Task) -> Task {
         desired_state,
         message: status.message.unwrap_or_default(),
         error: status.err.filter(|err| !err.is_empty()),
-        exit_code: status.container_status.and_then(|c| c.exit_code),
+        exit_code: status.container_status.as_ref().and_then(|c| c.exit_code),
+        container_id: status
+            .container_status
+            .and_then(|c| c.container_id)
+            .filter(|id| !id.is_empty()),
         created_at: task.created_at.unwrap_or_default(),
         changed_at: status.timestamp.unwrap_or_default(),
     }

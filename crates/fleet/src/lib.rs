@@ -8,6 +8,7 @@ mod engines;
 mod error;
 mod hosts;
 mod live;
+mod metrics;
 mod nodes;
 mod overview;
 mod registries;
@@ -30,6 +31,9 @@ pub use flotilla_stack::{
 };
 pub use hosts::{HostStatus, NewHostRequest};
 pub use live::{Listing, LiveWatch};
+pub use metrics::{
+    MetricCharts, MetricRange, Readings, RoundReport, SamplerConfig, SamplerCounters,
+};
 pub use nodes::{NodeAction, NodeEntry};
 pub use overview::SwarmState;
 pub use registries::{PushOutcome, PushRedeployed, PushSettings, RegistrySummary, MAX_PUSH_EVENTS};
@@ -54,6 +58,10 @@ pub struct Fleet {
     live: Arc<live::LiveSwarms>,
     /// Registries lately too slow to pin digests from (see `stacks::images`).
     unanswered_registries: Arc<stacks::UnansweredRegistries>,
+    /// What the metrics sampler has done (see [`metrics`]).
+    sampler: Arc<SamplerCounters>,
+    /// How often the sampler runs: the step between raw samples.
+    metrics_interval: std::time::Duration,
 }
 
 impl Fleet {
@@ -69,7 +77,15 @@ impl Fleet {
             stack_locks: Arc::default(),
             live: Arc::default(),
             unanswered_registries: Arc::default(),
+            sampler: Arc::default(),
+            metrics_interval: SamplerConfig::default().interval,
         }
+    }
+
+    /// The same fleet with the metrics sampler running every `interval`.
+    pub fn with_metrics_interval(mut self, interval: std::time::Duration) -> Self {
+        self.metrics_interval = interval;
+        self
     }
 
     /// Waits for the lock of `stack` on swarm `swarm_id` (none for a service in no stack).

@@ -5,6 +5,7 @@
 mod audit;
 mod error;
 mod hosts;
+mod metrics;
 mod registries;
 mod sealing;
 mod stacks;
@@ -20,6 +21,7 @@ use sqlx::{AnyPool, Row};
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
 pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
+pub use metrics::{subject_id, Retention, Sample, Subject, SubjectKind};
 pub use registries::{PushRedeploy, Registry};
 pub use sealing::SecretKey;
 pub use stacks::{NewStackVersion, StackVersion};
@@ -74,6 +76,7 @@ impl Store {
                 .await?;
         }
         MIGRATOR.run(&pool).await?;
+        metrics::create_samples_table(&pool, backend).await?;
         Ok(Self {
             pool,
             backend,

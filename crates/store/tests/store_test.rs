@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+mod metrics_checks;
+
 use flotilla_store::{AuditFilter, AuditOutcome, Backend, NewAuditEvent, Role, Store, StoreError};
 
 /// A throwaway PostgreSQL cluster owned by the `postgres` user, on a free loopback port.
@@ -355,6 +357,8 @@ async fn sqlite_keeps_accounts_and_audit() {
 async fn postgres_keeps_accounts_and_audit() {
     let postgres = Postgres::start();
     accounts_and_audit_survive_a_reopen(&postgres.url, Backend::Postgres).await;
+    let store = Store::open(&postgres.url).await.expect("reopen");
+    metrics_checks::downsampling_with_a_controlled_clock(&store).await;
 }
 
 #[tokio::test]

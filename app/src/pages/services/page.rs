@@ -212,6 +212,7 @@ fn ServiceView(swarm: String, service: String) -> impl IntoView {
                 })
             })}
         </Loading>
+        <crate::pages::metrics::MetricsPanel swarm=swarm.get_value() kind="service" name=service.get_value()/>
         <LogsPanel swarm=swarm.get_value() service=service.get_value()/>
     }
 }

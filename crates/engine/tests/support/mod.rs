@@ -73,9 +73,20 @@ impl Sandbox {
     }
 
     fn script(&self, command: &str) {
+        self.script_command(command, &[]);
+    }
+
+    /// Stops node `node`'s engine, as when a host goes away.
+    #[allow(dead_code)]
+    pub fn stop_node(&self, node: usize) {
+        self.script_command("stop-node", &[&node.to_string()]);
+    }
+
+    fn script_command(&self, command: &str, args: &[&str]) {
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/sandbox.sh");
         let status = Command::new(&script)
             .arg(command)
+            .args(args)
             .env("SANDBOX_NAME", &self.name)
             .env("SANDBOX_SUBNET", &self.subnet)
             .env("NODES", self.nodes.to_string())

@@ -210,7 +210,9 @@ impl Fleet {
                 registry.address, event.target.repository, event.target.tag
             );
             if ImageRef::parse(&named).is_none_or(|r| r.tag.is_none() || r.digest.is_some()) {
-                outcome.ignored.push(format!("{}: not a repository and tag", event.id));
+                outcome
+                    .ignored
+                    .push(format!("{}: not a repository and tag", event.id));
                 continue;
             }
             if !self.store.first_registry_event(&event.id).await? {
