@@ -36,12 +36,14 @@ test:
 	scripts/build-site.sh
 	$(MAKE) --no-print-directory e2e
 
-## bench: a 10-service stack deployed by Flotilla and by docker stack deploy (time ratio); the services list at 1,000 services (time, bytes); the live visualizer (event → card, engine requests per viewer count, memory, 10,000 tasks; the board rendered on the server)
+## bench: a 10-service stack deployed by Flotilla and by docker stack deploy (time ratio); the services list at 1,000 services (time, bytes); the live visualizer (event → card, engine requests per viewer count, memory, 10,000 tasks; the board rendered on the server); metrics (a sampler round over 100 tasks, a 7-day chart)
 bench:
 	scripts/setup.sh test
 	scripts/claim-target.sh
 	cargo bench -p flotilla-fleet --bench stack_deploy
 	cargo bench -p app --features ssr --bench board_render
+	cargo bench -p flotilla-charts --bench chart_render
+	cargo bench -p flotilla-fleet --bench metrics_round
 	scripts/build-site.sh
 	cd end2end && [ -d node_modules ] || npm ci --no-audit --no-fund --silent
 	cd end2end && node bench/services_list.mjs

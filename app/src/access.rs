@@ -108,6 +108,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<swarm_admin::SetPrivilegedDeploys>(ADMIN),
     call::<nodes::ListNodes>(VIEWER),
     call::<metrics::MetricCharts>(VIEWER),
+    call::<metrics::CpuSparklines>(VIEWER),
     call::<nodes::UpdateNode>(OPERATOR),
     call::<nodes::ChangeNodeRole>(ADMIN),
     call::<nodes::RemoveNode>(ADMIN),

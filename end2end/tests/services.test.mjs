@@ -59,7 +59,8 @@ before(async () => {
   sandbox.up();
   sandbox.formSwarm();
   for (const node of [1, 2, 3]) sandbox.docker(node, 'tag', 'local/busybox:1', 'local/busybox:2');
-  console_ = await startConsole({ captureLog: true });
+  // Metrics every 2 s, so charts fill within the test.
+  console_ = await startConsole({ captureLog: true, env: { FLOTILLA_METRICS_INTERVAL: '2' } });
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page.on('pageerror', (err) => { throw new Error(`page error: ${err.message}`); });
@@ -241,4 +242,58 @@ test('logs are followed live, escaped, and the stream closes when the page goes'
     assert.ok(closes.length > 0, 'the stream was closed');
     assert.match(closes.at(-1), /open=0/);
   }, { timeoutMs: 2_000, intervalMs: 100 });
+});
+
+test('the service page charts its tasks\' CPU and memory as samples come in; a node without a registered engine says so', async () => {
+  await page.goto(`${console_.url}/swarms/prod/services/shop_web`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#metrics');
+  // Flip between two ranges until the charts hold samples (the first two rounds give a rate).
+  let range = '15m';
+  await eventually(async () => {
+    range = range === '15m' ? '1h' : '15m';
+    await page.click(`#metrics button.range[data-range="${range}"]`);
+    await page.waitForSelector(`#metrics .charts[data-range="${range}"]`, { timeout: 5_000 });
+    assert.equal(await page.getAttribute('#metrics .charts', 'data-empty'), 'false');
+    // Stacked task layers are filled shapes in the first layer's colour.
+    assert.ok(await page.locator('#chart-cpu svg [fill="#3B82F6"]').count() >= 1, 'a CPU layer');
+    assert.ok(await page.locator('#chart-memory svg [fill="#3B82F6"]').count() >= 1, 'a memory layer');
+  }, { timeoutMs: 60_000, intervalMs: 1_000 });
+  const axis = await page.locator('#chart-cpu svg text').allTextContents();
+  assert.ok(axis.some((t) => t.trim().endsWith('%')), axis.join('|'));
+
+  // Sparklines: each listed service's CPU, and each node column's on the swarm page.
+  await page.goto(`${console_.url}/swarms/prod`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('.service-row[data-service="shop_web"] td.sparkline svg polyline', { timeout: 20_000 });
+  await page.waitForSelector('article.node[data-hostname="node1"] .sparkline svg polyline', { timeout: 20_000 });
+
+  // Only node1's engine is registered here: node2's page says what to do.
+  const nodes = await (await api('/swarms/prod/nodes')).json();
+  const node2 = nodes.find((n) => n.hostname === 'node2');
+  await page.goto(`${console_.url}/swarms/prod/nodes/${node2.id}`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#metrics .charts[data-empty="true"]');
+  const said = (await page.locator('#chart-cpu svg text').allTextContents()).join(' ');
+  assert.match(said, /No data: no metrics: register this node's engine/);
+});
+
+test('/metrics answers a metrics-scope token with the console\'s figures and the services\' and nodes\'; that token reads nothing else', async () => {
+  const scrape = flotillaCli(console_, ['token', 'create', 'prometheus', '--role', 'metrics']).trim();
+  const get = (path, token) => fetch(`${console_.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  assert.equal((await get('/metrics')).status, 401);
+  assert.equal((await get('/metrics', operator)).status, 403);
+  assert.equal((await get('/api/v1/swarms', scrape)).status, 403);
+  assert.equal((await get('/swarms/prod', scrape)).status, 403);
+  await eventually(async () => {
+    const answer = await get('/metrics', scrape);
+    assert.equal(answer.status, 200);
+    const text = await answer.text();
+    assert.match(text, /^flotilla_http_requests_total\{method="GET",route="\/api\/v1\/swarms",status="403"\} \d+/m);
+    assert.match(text, /^flotilla_http_request_duration_seconds_bucket\{/m);
+    assert.match(text, /^flotilla_engine_requests_total\{swarm="prod",host="[^"]+"\} [1-9]\d*/m);
+    assert.match(text, /^flotilla_open_streams\{kind="log"\} \d+/m);
+    assert.match(text, /^flotilla_deploy_duration_seconds_count [1-9]/m);
+    assert.match(text, /^flotilla_sampler_rounds_total [1-9]/m);
+    assert.match(text, /^flotilla_service_cpu_percent\{swarm="prod",name="shop_web"\} [\d.]+/m);
+    assert.match(text, /^flotilla_node_memory_bytes\{swarm="prod",name="[^"]+"\} [1-9][\d.]*/m);
+    assert.match(text, /# EOF\s*$/);
+  }, { timeoutMs: 30_000, intervalMs: 1_000 });
 });

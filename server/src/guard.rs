@@ -19,7 +19,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use flotilla_store::Store;
+use flotilla_store::{Role, Store};
 use tower_sessions::Session;
 
 use crate::client_addr::TrustedProxies;
@@ -226,6 +226,35 @@ pub async fn guard(
         Ok(principal) => principal,
         Err(error) => return refuse(&path, error),
     };
+    // /metrics is for a token of its own scope (or an admin); that scope reads nothing else.
+    if path == "/metrics" {
+        return match &principal {
+            Some(p) if matches!(p.role, Role::Metrics | Role::Admin) => next.run(request).await,
+            Some(_) => refuse(
+                &path,
+                AppError::new(
+                    ErrorCode::Forbidden,
+                    "/metrics needs a token of the metrics scope or an admin",
+                ),
+            ),
+            None => refuse(
+                &path,
+                AppError::new(
+                    ErrorCode::Unauthorized,
+                    "/metrics needs a bearer token of the metrics scope",
+                ),
+            ),
+        };
+    }
+    if principal.as_ref().is_some_and(|p| p.role == Role::Metrics) {
+        return refuse(
+            &path,
+            AppError::new(
+                ErrorCode::Forbidden,
+                "a metrics token reads /metrics and nothing else",
+            ),
+        );
+    }
     let setup_done = match gate.setup_done().await {
         Ok(done) => done,
         Err(err) => return refuse(&path, AppError::internal(err.to_string())),

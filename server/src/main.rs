@@ -10,6 +10,7 @@ mod guard;
 mod headers;
 mod hooks;
 mod origins;
+mod prometheus;
 mod serve;
 mod sessions;
 mod token;

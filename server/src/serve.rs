@@ -61,19 +61,29 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         first_setup_code(&store, args.setup_code).await?,
     ));
     let session_ends = app::auth::ssr::SessionEnds::default();
+    let streams = crate::api::StreamLimits {
+        logs: crate::api::StreamLimit::new("log", args.max_log_streams.into()),
+        live: crate::api::StreamLimit::new("live", args.max_live_streams.into()),
+    };
+    let metrics = crate::prometheus::ConsoleMetrics::new(
+        fleet.clone(),
+        vec![streams.logs.clone(), streams.live.clone()],
+    );
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(crate::hooks::routes(fleet.clone(), store.clone()))
+        .merge(
+            Router::new()
+                .route("/metrics", get(crate::prometheus::ConsoleMetrics::scrape))
+                .with_state(metrics.clone()),
+        )
         .nest(
             "/api/v1",
             crate::api::routes(
                 fleet.clone(),
                 store.clone(),
-                crate::api::StreamLimits {
-                    logs: args.max_log_streams.into(),
-                    live: args.max_live_streams.into(),
-                },
+                streams.clone(),
                 session_ends.clone(),
             ),
         )
@@ -114,7 +124,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
             Arc::new(crate::guard::Gate::new(store.clone(), origins, proxies)),
             crate::guard::guard,
         ))
-        .layer(axum::middleware::from_fn(crate::headers::security_headers));
+        .layer(axum::middleware::from_fn(crate::headers::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::prometheus::ConsoleMetrics::track,
+        ));
     let app =
         crate::sessions::with_sessions(app, &store, &database_url, args.secure_cookies).await?;
 

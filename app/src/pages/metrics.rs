@@ -98,8 +98,65 @@ pub async fn metric_charts(
     Ok(drawn)
 }
 
+/// CPU over the last hour as small lines, by name: services (`kind` `service`, the names
+/// given) or nodes (`node`, every node of the swarm by ID when `names` is empty).
+#[server(endpoint = "metrics/sparklines", input = leptos::server_fn::codec::Json)]
+pub async fn cpu_sparklines(
+    swarm: String,
+    kind: String,
+    names: Vec<String>,
+    dark: bool,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    use flotilla_charts::{sparkline_svg, Theme};
+    use flotilla_store::SubjectKind;
+    /// The most one call draws: a page of services, a swarm's nodes.
+    const MOST_SPARKLINES: usize = 500;
+
+    let caller = crate::auth::ssr::authorize::<CpuSparklines>().await?;
+    if names.len() > MOST_SPARKLINES {
+        return Err(AppError::invalid(
+            "names",
+            format!("at most {MOST_SPARKLINES} at once"),
+        ));
+    }
+    let kind = match kind.as_str() {
+        "service" => SubjectKind::Service,
+        "node" => SubjectKind::Node,
+        other => {
+            return Err(AppError::invalid(
+                "kind",
+                format!("`{other}`: service or node"),
+            ))
+        }
+    };
+    let now = flotilla_store::now_millis() / 1000;
+    let step = caller.fleet.metrics_interval_seconds();
+    let mut lines = caller.fleet.cpu_sparklines(&swarm, kind, now).await?;
+    if !names.is_empty() {
+        lines.retain(|name, _| names.contains(name));
+    }
+    let theme = if dark { Theme::Dark } else { Theme::Light };
+    let drawn = tokio::task::spawn_blocking(move || {
+        lines
+            .into_iter()
+            .take(MOST_SPARKLINES)
+            .map(|(name, points)| {
+                let svg = sparkline_svg(&points, (now - 3600, now, step), theme, (120, 24));
+                (name, svg)
+            })
+            .collect()
+    })
+    .await
+    .map_err(|err| AppError::internal(format!("drawing failed: {err}")))?;
+    Ok(drawn)
+}
+
+/// Nodes' CPU sparklines by node ID, shared by the visualizer's columns.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSparklines(pub RwSignal<std::collections::BTreeMap<String, String>>);
+
 /// The viewer's dark preference and offset from UTC, read in the browser.
-fn viewer() -> (bool, i32) {
+pub fn viewer() -> (bool, i32) {
     #[cfg(feature = "hydrate")]
     {
         let dark = web_sys::window()

@@ -139,6 +139,7 @@ fn Board(swarm: String, start: BoardStart) -> impl IntoView {
     });
     let highlight = RwSignal::new(None::<String>);
     crate::live_stream::follow_live(&swarm, state);
+    node_sparklines(&swarm);
     let stale = move || {
         state.with(|s| match s {
             Some(s) => s.stale.clone(),
@@ -230,6 +231,36 @@ pub fn board_html(snapshot: &Snapshot, filter: &Filter) -> String {
     })
 }
 
+/// Every node's CPU over the last hour, for the columns, drawn again each minute.
+fn node_sparklines(swarm: &str) {
+    let lines = RwSignal::new(std::collections::BTreeMap::new());
+    provide_context(crate::pages::metrics::NodeSparklines(lines));
+    let swarm = swarm.to_owned();
+    let fetch = move || {
+        let swarm = swarm.clone();
+        leptos::task::spawn_local(async move {
+            let dark = crate::pages::metrics::viewer().0;
+            if let Ok(drawn) =
+                crate::pages::metrics::cpu_sparklines(swarm, "node".into(), Vec::new(), dark).await
+            {
+                lines.set(drawn);
+            }
+        });
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        fetch();
+        let handle = set_interval_with_handle(fetch, std::time::Duration::from_secs(60));
+        on_cleanup(move || {
+            if let Ok(handle) = handle {
+                handle.clear();
+            }
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = fetch;
+}
+
 #[component]
 fn NodeColumn(column: Column) -> impl IntoView {
     let cards = column
@@ -265,6 +296,12 @@ fn NodeColumn(column: Column) -> impl IntoView {
                         <dt>"Address"</dt><dd>{node.address.clone()}</dd>
                         {(!labels.is_empty()).then(|| view! { <dt>"Labels"</dt><dd class="labels">{labels}</dd> })}
                     </dl>
+                    <div class="sparkline" title="CPU, last hour" inner_html={
+                        let id = node.id.clone();
+                        move || use_context::<crate::pages::metrics::NodeSparklines>()
+                            .and_then(|lines| lines.0.with(|l| l.get(&id).cloned()))
+                            .unwrap_or_default()
+                    }></div>
                     <p class="hint">{format!("{} tasks", column.task_count)}</p>
                     <ul class="task-cards">{cards}</ul>
                 </article>

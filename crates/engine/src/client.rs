@@ -100,6 +100,7 @@ pub struct DockerClient {
     pub(crate) docker: Docker,
     pub(crate) endpoint: String,
     pub(crate) raw: Raw,
+    pub(crate) counts: std::sync::Arc<crate::transport::RequestCounts>,
 }
 
 impl DockerClient {
@@ -142,7 +143,17 @@ impl DockerClient {
                 base: link.base,
                 timeout: std::time::Duration::from_secs(REQUEST_TIMEOUT_SECS),
             },
+            counts: link.counts,
         })
+    }
+
+    /// `(requests, failed)` sent through this client: failed ones had no answer or a 5xx.
+    pub fn request_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (
+            self.counts.requests.load(Relaxed),
+            self.counts.errors.load(Relaxed),
+        )
     }
 
     /// The address this client talks to, for messages.

@@ -116,12 +116,21 @@ pub(crate) type Sender = Arc<
         + Sync,
 >;
 
+/// Requests sent to one engine, and those that failed (no answer, or a 5xx), since the
+/// client was made.
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    pub requests: std::sync::atomic::AtomicU64,
+    pub errors: std::sync::atomic::AtomicU64,
+}
+
 /// The ways to one engine: bollard's client, and the same pooled sender for raw requests.
 pub(crate) struct EngineLink {
     pub docker: Docker,
     pub send: Sender,
     /// Scheme and host the request paths are appended to.
     pub base: String,
+    pub counts: Arc<RequestCounts>,
 }
 
 /// A bollard client whose requests go through `client`, against `base` (scheme and host).
@@ -138,13 +147,21 @@ where
     C::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let client = Arc::new(client);
+    let counts = Arc::new(RequestCounts::default());
+    let counting = counts.clone();
     let send: Sender = Arc::new(move |request: BollardRequest| {
-        let client = client.clone();
+        let (client, counts) = (client.clone(), counting.clone());
         Box::pin(async move {
-            client
-                .request(request)
-                .await
-                .map_err(bollard::errors::Error::from)
+            use std::sync::atomic::Ordering::Relaxed;
+            counts.requests.fetch_add(1, Relaxed);
+            let answer = client.request(request).await;
+            if answer
+                .as_ref()
+                .map_or(true, |response| response.status().is_server_error())
+            {
+                counts.errors.fetch_add(1, Relaxed);
+            }
+            answer.map_err(bollard::errors::Error::from)
         })
     });
     let for_bollard = send.clone();
@@ -158,6 +175,7 @@ where
         docker,
         send,
         base: base.to_owned(),
+        counts,
     })
 }
 

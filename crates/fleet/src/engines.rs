@@ -44,6 +44,9 @@ pub(crate) struct Engines {
     clients: Mutex<HashMap<String, (u64, DockerClient)>>,
     /// Swarm ID → the host last proven to manage it, and when.
     managers: Mutex<HashMap<String, (String, Instant)>>,
+    /// Host ID → requests and failures of its clients no longer kept, so the counts only
+    /// ever grow.
+    retired: Mutex<HashMap<String, (u64, u64)>>,
 }
 
 impl Engines {
@@ -57,12 +60,42 @@ impl Engines {
 
     fn keep(&self, host: &Host, client: &DockerClient) {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        clients.insert(host.id.clone(), (fingerprint(host), client.clone()));
+        let before = clients.insert(host.id.clone(), (fingerprint(host), client.clone()));
+        if let Some((_, old)) = before {
+            self.retire(&host.id, &old);
+        }
     }
 
     pub(crate) fn forget_client(&self, host_id: &str) {
         let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-        clients.remove(host_id);
+        if let Some((_, old)) = clients.remove(host_id) {
+            self.retire(host_id, &old);
+        }
+    }
+
+    fn retire(&self, host_id: &str, client: &DockerClient) {
+        let (requests, errors) = client.request_counts();
+        let mut retired = self.retired.lock().unwrap_or_else(|p| p.into_inner());
+        let counts = retired.entry(host_id.to_owned()).or_default();
+        counts.0 += requests;
+        counts.1 += errors;
+    }
+
+    /// Host ID → requests sent to its engine and those that failed, since the start.
+    pub(crate) fn request_counts(&self) -> HashMap<String, (u64, u64)> {
+        let mut counts = self
+            .retired
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        for (host, (_, client)) in clients.iter() {
+            let (requests, errors) = client.request_counts();
+            let entry = counts.entry(host.clone()).or_default();
+            entry.0 += requests;
+            entry.1 += errors;
+        }
+        counts
     }
 
     fn trusted_manager(&self, swarm_id: &str) -> Option<String> {

@@ -32,7 +32,8 @@ pub use flotilla_stack::{
 pub use hosts::{HostStatus, NewHostRequest};
 pub use live::{Listing, LiveWatch};
 pub use metrics::{
-    MetricCharts, MetricRange, Readings, RoundReport, SamplerConfig, SamplerCounters,
+    Aggregate, EngineRequests, MetricCharts, MetricRange, Readings, RoundReport, SamplerConfig,
+    SamplerCounters, DEPLOY_BUCKETS,
 };
 pub use nodes::{NodeAction, NodeEntry};
 pub use overview::SwarmState;
@@ -60,6 +61,8 @@ pub struct Fleet {
     unanswered_registries: Arc<stacks::UnansweredRegistries>,
     /// What the metrics sampler has done (see [`metrics`]).
     sampler: Arc<SamplerCounters>,
+    /// How long deploys took (see [`metrics`]).
+    deploy_durations: prometheus_client::metrics::histogram::Histogram,
     /// How often the sampler runs: the step between raw samples.
     metrics_interval: std::time::Duration,
 }
@@ -78,6 +81,7 @@ impl Fleet {
             live: Arc::default(),
             unanswered_registries: Arc::default(),
             sampler: Arc::default(),
+            deploy_durations: metrics::deploy_histogram(),
             metrics_interval: SamplerConfig::default().interval,
         }
     }

@@ -18,7 +18,7 @@ pub enum StoreError {
     TokenExists(String),
     #[error("no live token named `{0}`")]
     NoSuchToken(String),
-    #[error("`{0}` is not a role: use admin, operator or viewer")]
+    #[error("`{0}` is not a role: use admin, operator or viewer (or metrics, for a token that only reads /metrics)")]
     BadRole(String),
     #[error("{0}")]
     Invalid(String),

@@ -12,6 +12,9 @@ use crate::{new_id, now_millis, Result, Store, StoreError};
 /// redeploy, logs) ⊃ viewer (read only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Role {
+    /// Only `/metrics` (Prometheus scrapes): a token scope, below every user's role, given
+    /// to no user.
+    Metrics,
     Viewer,
     Operator,
     Admin,
@@ -20,6 +23,7 @@ pub enum Role {
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Metrics => "metrics",
             Self::Viewer => "viewer",
             Self::Operator => "operator",
             Self::Admin => "admin",
@@ -37,6 +41,7 @@ impl FromStr for Role {
 
     fn from_str(text: &str) -> Result<Self> {
         match text {
+            "metrics" => Ok(Self::Metrics),
             "viewer" => Ok(Self::Viewer),
             "operator" => Ok(Self::Operator),
             "admin" => Ok(Self::Admin),
@@ -161,6 +166,11 @@ impl Store {
         role: Role,
         only_if_none: bool,
     ) -> Result<User> {
+        if role == Role::Metrics {
+            return Err(StoreError::Invalid(
+                "metrics is a scope for tokens that read /metrics, not a user's role".into(),
+            ));
+        }
         let user = User {
             id: new_id(),
             name: name.to_owned(),

@@ -35,11 +35,11 @@ struct Api {
     session_ends: SessionEnds,
 }
 
-/// How many streams of each kind one principal may hold open.
-#[derive(Debug, Clone, Copy)]
+/// The open streams of each kind, each with how many one principal may hold open.
+#[derive(Debug, Clone)]
 pub struct StreamLimits {
-    pub logs: usize,
-    pub live: usize,
+    pub logs: StreamLimit,
+    pub live: StreamLimit,
 }
 
 /// Where these routes are mounted.
@@ -84,8 +84,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
         .with_state(Api {
             fleet,
             store,
-            log_streams: StreamLimit::new("log", limits.logs),
-            live_streams: StreamLimit::new("live", limits.live),
+            log_streams: limits.logs,
+            live_streams: limits.live,
             session_ends,
         })
 }

@@ -24,6 +24,20 @@ pub struct StreamPlace {
 }
 
 impl StreamLimit {
+    /// `log` or `live`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// Streams of this kind open now, across every user and token.
+    pub fn open_count(&self) -> usize {
+        self.open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .sum()
+    }
+
     pub fn new(kind: &'static str, limit: usize) -> Self {
         Self {
             kind,

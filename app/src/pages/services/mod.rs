@@ -80,6 +80,28 @@ pub fn ServicesPanel(
         move || (changes.get(), query()),
         move |(_, query)| list_services(swarm.get_value(), query),
     );
+    // Each listed service's CPU over the last hour, asked for once the list is known.
+    let sparklines = Resource::new(
+        move || {
+            services
+                .get()
+                .and_then(Result::ok)
+                .map(|page| page.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        },
+        move |names| async move {
+            match names {
+                Some(names) if !names.is_empty() => crate::pages::metrics::cpu_sparklines(
+                    swarm.get_value(),
+                    "service".into(),
+                    names,
+                    crate::pages::metrics::viewer().0,
+                )
+                .await
+                .unwrap_or_default(),
+                _ => Default::default(),
+            }
+        },
+    );
     let path = StoredValue::new(path);
     let go = move |query: ServiceQuery| {
         navigate(&url_for(&path.get_value(), &query), Default::default());
@@ -126,9 +148,10 @@ pub fn ServicesPanel(
                             <th>"Ports"</th>
                             <th>"Update"</th>
                             <th>{header(SortKey::Updated, "Updated")}</th>
+                            <th>"CPU, last hour"</th>
                         </tr></thead>
                         <tbody>
-                            {page.rows.into_iter().map(|row| view! { <ServiceLine row swarm=swarm.get_value()/> }).collect_view()}
+                            {page.rows.into_iter().map(|row| view! { <ServiceLine row swarm=swarm.get_value() sparklines/> }).collect_view()}
                         </tbody>
                     </table>
                     <Pager page=page.page pages=page.pages total=page.total
@@ -158,8 +181,19 @@ fn Pager(
 }
 
 #[component]
-fn ServiceLine(row: ServiceRow, swarm: String) -> impl IntoView {
+fn ServiceLine(
+    row: ServiceRow,
+    swarm: String,
+    sparklines: Resource<std::collections::BTreeMap<String, String>>,
+) -> impl IntoView {
     let href = format!("/swarms/{swarm}/services/{}", row.name);
+    let name = row.name.clone();
+    let sparkline = move || {
+        sparklines
+            .get()
+            .and_then(|lines| lines.get(&name).cloned())
+            .unwrap_or_default()
+    };
     let update = row.update.clone();
     view! {
         <tr class="service-row" data-service=row.name.clone() data-running=row.running.to_string()
@@ -174,6 +208,7 @@ fn ServiceLine(row: ServiceRow, swarm: String) -> impl IntoView {
                 {update.as_ref().map(|u| u.label())}
             </td>
             <td>{row.updated_at.chars().take(19).collect::<String>().replace('T', " ")}</td>
+            <td class="sparkline" inner_html=sparkline></td>
         </tr>
     }
 }

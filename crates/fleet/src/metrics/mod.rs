@@ -1,6 +1,7 @@
 //! Metrics: the sampler ([`sampler`]) and the series the charts draw, per service (its tasks
 //! stacked) and per node, over a chosen range at the resolution kept for it.
 
+mod console;
 mod sampler;
 
 use std::collections::BTreeMap;
@@ -8,7 +9,9 @@ use std::collections::BTreeMap;
 use flotilla_charts::Series;
 use flotilla_store::{subject_id, Sample, SubjectKind};
 
-pub use sampler::{Readings, RoundReport, SamplerConfig, SamplerCounters};
+pub(crate) use console::deploy_histogram;
+pub use console::{EngineRequests, DEPLOY_BUCKETS};
+pub use sampler::{Aggregate, Readings, RoundReport, SamplerConfig, SamplerCounters};
 
 use crate::{Fleet, FleetError, Result};
 

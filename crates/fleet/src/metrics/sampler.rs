@@ -18,7 +18,10 @@ use crate::{Fleet, Result};
 #[derive(Debug, Clone, Copy)]
 pub struct SamplerConfig {
     pub interval: Duration,
-    /// Statistics requests in flight at once on one engine.
+    /// Statistics requests in flight at once on one engine. An engine answers each when its
+    /// collector next reads the container (every second, one-shot or not), so requests wait
+    /// side by side rather than queue: a round takes about a second up to this many
+    /// containers per node.
     pub per_engine: usize,
     pub retention: Retention,
 }
@@ -27,7 +30,7 @@ impl Default for SamplerConfig {
     fn default() -> Self {
         Self {
             interval: Duration::from_secs(15),
-            per_engine: 4,
+            per_engine: 50,
             retention: Retention::default(),
         }
     }
@@ -43,6 +46,37 @@ pub struct SamplerCounters {
     pub last_tasks: AtomicU64,
     pub engine_requests: AtomicU64,
     pub engine_errors: AtomicU64,
+    /// Each swarm's services and nodes as the last round found them.
+    latest: std::sync::Mutex<HashMap<String, Vec<Aggregate>>>,
+}
+
+/// A service's or node's figures from the last round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub swarm: String,
+    /// `service` or `node`.
+    pub kind: &'static str,
+    /// A service's name, a node's ID.
+    pub name: String,
+    /// Percent of one core; `None` until two rounds gave a rate.
+    pub cpu_percent: Option<f64>,
+    pub memory: i64,
+    pub memory_limit: i64,
+    /// Bytes per second: network received and sent, block device read and written.
+    pub rates: [Option<f64>; 4],
+}
+
+impl SamplerCounters {
+    /// Every swarm's services and nodes as the last round found them.
+    pub fn latest(&self) -> Vec<Aggregate> {
+        let latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest.values().flatten().cloned().collect()
+    }
+
+    fn set_latest(&self, swarm_id: &str, aggregates: Vec<Aggregate>) {
+        let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+        latest.insert(swarm_id.to_owned(), aggregates);
+    }
 }
 
 /// One round's figures.
@@ -310,27 +344,39 @@ impl Fleet {
             by_service.entry(&task.service).or_default().add(&reading);
             by_node.entry(&task.node_id).or_default().add(&reading);
         }
+        let mut aggregates = Vec::new();
         for (kind, sums) in [
             (SubjectKind::Service, &by_service),
             (SubjectKind::Node, &by_node),
         ] {
             for (name, sum) in sums {
+                let memory_limit = if kind == SubjectKind::Node {
+                    sum.limit_max
+                } else {
+                    sum.limit_sum
+                };
+                aggregates.push(Aggregate {
+                    swarm: swarm.name.clone(),
+                    kind: kind.as_str(),
+                    name: (*name).to_owned(),
+                    cpu_percent: sum.cpu,
+                    memory: sum.memory,
+                    memory_limit,
+                    rates: sum.rates,
+                });
                 let subject = Subject {
                     swarm_id: swarm.id.clone(),
                     kind,
                     name: (*name).to_owned(),
                     service: String::new(),
                     node: String::new(),
-                    memory_limit: if kind == SubjectKind::Node {
-                        sum.limit_max
-                    } else {
-                        sum.limit_sum
-                    },
+                    memory_limit,
                 };
                 samples.push(sum.sample(subject.id(), now));
                 subjects.push(subject);
             }
         }
+        self.sampler.set_latest(&swarm.id, aggregates);
         self.store.save_metric_subjects(&subjects, now).await?;
         self.store.add_metric_samples(&samples).await?;
         Ok((report, seen))

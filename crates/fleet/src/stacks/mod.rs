@@ -246,6 +246,7 @@ impl Fleet {
     ) -> Result<StackPlan> {
         let swarm_id = self.swarm(swarm).await?.id;
         let _serial = self.lock_stack(&swarm_id, Some(stack.to_owned())).await;
+        let started = std::time::Instant::now();
         let Planned {
             plan,
             privileges,
@@ -268,6 +269,8 @@ impl Fleet {
             self.engine_failed(&record, err);
         }
         applied?;
+        self.deploy_durations
+            .observe(started.elapsed().as_secs_f64());
         let version = self
             .record_version(&record, stack, input, (deployed_by, ""))
             .await?;
