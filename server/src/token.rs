@@ -11,7 +11,8 @@ pub enum TokenCommand {
     /// Make a token and print it once; only its hash is kept.
     Create {
         name: String,
-        /// admin, operator or viewer.
+        /// admin, operator or viewer; or metrics, for a token that reads /metrics and nothing
+        /// else.
         #[arg(long)]
         role: String,
         #[command(flatten)]

@@ -208,7 +208,13 @@ pub fn MetricsPanel(swarm: String, kind: &'static str, name: String) -> impl Int
             <Loading>
                 {move || Suspend::new(async move {
                     let drawn = charts.await?;
+                    let unregistered = drawn.empty.contains("register this node's engine");
                     Ok::<_, AppError>(view! {
+                        {unregistered.then(|| view! {
+                            <p class="notice" id="metrics-register">"No metrics: "
+                                <a href="/hosts">"register this node's engine"</a>
+                                " as a host, and its tasks are sampled from the next round."</p>
+                        })}
                         <div class="charts" data-empty=(!drawn.empty.is_empty()).to_string()
                             data-range=range.get_untracked()>
                             <div class="chart" id="chart-cpu" inner_html=drawn.cpu></div>

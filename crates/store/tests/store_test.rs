@@ -225,6 +225,21 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
         .await
         .expect("name free again");
     assert_ne!(replacement, token);
+    // The metrics scope is for tokens only.
+    let scrape = store
+        .create_token("prometheus", Role::Metrics)
+        .await
+        .expect("metrics token");
+    let found = store
+        .find_token(&scrape)
+        .await
+        .expect("find")
+        .expect("live");
+    assert_eq!(found.role, Role::Metrics);
+    assert!(store
+        .add_user("prom", "a long password", Role::Metrics)
+        .await
+        .is_err());
     hosts_and_swarms(&store).await;
     stack_versions(&store).await;
 }
