@@ -12,7 +12,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use flotilla_fleet::{NewHostRequest, Readings, SamplerConfig, StackInput};
+use flotilla_fleet::{Readings, SamplerConfig, StackInput};
 use stack_support::fleet_adopting;
 use support::Sandbox;
 
@@ -43,17 +43,7 @@ async fn main() {
     sandbox.form_swarm();
     let dir = tempfile::tempdir().expect("tempdir");
     let fleet = fleet_adopting(&sandbox, "bench", dir.path()).await;
-    for node in [2, 3] {
-        fleet
-            .register_host(&NewHostRequest {
-                name: format!("node{node}"),
-                url: sandbox.endpoint(node).to_string(),
-                tls: None,
-                save_anyway: false,
-            })
-            .await
-            .expect("register");
-    }
+    stack_support::register_other_nodes(&fleet, &sandbox, 3).await;
     let input = StackInput {
         compose: format!(
             "services:\n  app:\n    image: local/busybox:1\n    command: [sleep, '3600']\n    deploy:\n      replicas: {TASKS}\n"

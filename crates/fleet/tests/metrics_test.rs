@@ -11,7 +11,7 @@ mod support;
 
 use std::time::Duration;
 
-use flotilla_fleet::{MetricRange, NewHostRequest, Readings, SamplerConfig, StackInput};
+use flotilla_fleet::{MetricRange, Readings, SamplerConfig, StackInput};
 use stack_support::fleet_adopting;
 use support::Sandbox;
 
@@ -62,17 +62,7 @@ async fn busy_and_idle_tasks_measured_on_their_nodes_and_a_stopped_engine_leaves
     sandbox.form_swarm();
     let dir = tempfile::tempdir().expect("tempdir");
     let fleet = fleet_adopting(&sandbox, "prod", dir.path()).await;
-    for node in [2, 3] {
-        fleet
-            .register_host(&NewHostRequest {
-                name: format!("node{node}"),
-                url: sandbox.endpoint(node).to_string(),
-                tls: None,
-                save_anyway: false,
-            })
-            .await
-            .expect("register");
-    }
+    stack_support::register_other_nodes(&fleet, &sandbox, 3).await;
     let input = StackInput {
         compose: STACK.into(),
         ..StackInput::default()

@@ -6,17 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use flotilla_stack::{
     split_digest, ImageCheck, ImageRef, NodeDigest, ServiceImages, LABEL_NAMESPACE,
 };
-use serde_json::Value;
 
+use crate::services::image_of;
 use crate::stacks::RESOLVE_TIME_LIMIT;
 use crate::{Fleet, Result};
-
-fn image_of(spec: &Value) -> String {
-    spec.pointer("/TaskTemplate/ContainerSpec/Image")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
-}
 
 impl Fleet {
     pub async fn stack_images(&self, swarm: &str, stack: &str) -> Result<Vec<ServiceImages>> {
@@ -80,28 +73,31 @@ impl Fleet {
     /// Asks each service's registry what its tag is now, every tag at once, each within the
     /// look-up time limit.
     pub async fn check_newer_images(&self, swarm: &str, stack: &str) -> Result<Vec<ImageCheck>> {
-        let images = self.stack_images(swarm, stack).await?;
         let record = self.swarm(swarm).await?;
         let client = self.manager(&record).await?;
+        // Only the specs: where tasks run does not matter to what the registry has.
+        let label = format!("{LABEL_NAMESPACE}={stack}");
+        let services = client.service_specs(Some(&label)).await?;
         let auths = self.registry_auths().await?;
-        let checks = images.into_iter().map(|image| {
+        let checks = services.iter().map(|service| {
             let (client, auths) = (&client, &auths);
+            let (tag, digest) = split_digest(&image_of(&service.spec));
             async move {
                 let mut check = ImageCheck {
-                    service: image.service,
-                    tag: image.tag.clone(),
-                    running: image.digest,
+                    service: service.name().to_owned(),
+                    tag: tag.clone(),
+                    running: digest,
                     latest: None,
                     newer: false,
                     note: None,
                 };
-                if ImageRef::parse(&image.tag).is_none() {
+                if ImageRef::parse(&tag).is_none() {
                     check.note = Some("not an image reference a registry can be asked about".into());
                     return check;
                 }
                 let asked = tokio::time::timeout(
                     RESOLVE_TIME_LIMIT,
-                    client.distribution(&image.tag, auths.for_image(&image.tag)),
+                    client.distribution(&tag, auths.for_image(&tag)),
                 )
                 .await;
                 match asked {
@@ -127,6 +123,8 @@ impl Fleet {
                 check
             }
         });
-        Ok(futures::future::join_all(checks).await)
+        let mut checks = futures::future::join_all(checks).await;
+        checks.sort_by(|a, b| a.service.cmp(&b.service));
+        Ok(checks)
     }
 }

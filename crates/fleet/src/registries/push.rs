@@ -14,8 +14,8 @@ use flotilla_engine::{retry_on_stale_version, RegistryAuth};
 use flotilla_stack::{ImageRef, LABEL_NAMESPACE};
 use flotilla_store::{PushRedeploy, Registry, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use crate::services::image_of;
 use crate::stacks::{pin_spec, version_input, RESOLVE_TIME_LIMIT};
 use crate::{Fleet, FleetError, Result};
 
@@ -308,13 +308,11 @@ impl Fleet {
                         .strip_prefix(&format!("{stack}_"))
                         .unwrap_or(service.name());
                     let follows = services.contains("") || services.contains(key);
-                    let runs = image_of(&service.spec)
-                        .and_then(|image| ImageRef::parse(&image))
-                        .is_some_and(|r| {
-                            r.domain == registry.address
-                                && r.path == repository
-                                && r.tag.as_deref().unwrap_or("latest") == tag
-                        });
+                    let runs = ImageRef::parse(&image_of(&service.spec)).is_some_and(|r| {
+                        r.domain == registry.address
+                            && r.path == repository
+                            && r.tag.as_deref().unwrap_or("latest") == tag
+                    });
                     if !(follows && runs) {
                         continue;
                     }
@@ -362,7 +360,7 @@ impl Fleet {
         let stack = crate::services::stack_of(&first.spec);
         let _serial = self.lock_stack(&swarm.id, stack.clone()).await;
         let pinned = flotilla_stack::pinned_image(tagged, &found.digest);
-        let running = image_of(&first.spec).unwrap_or_default();
+        let running = image_of(&first.spec);
         if running == pinned {
             return Ok(PushRedeployed {
                 swarm: swarm.name.clone(),
@@ -415,10 +413,4 @@ impl Fleet {
             error: None,
         })
     }
-}
-
-fn image_of(spec: &Value) -> Option<String> {
-    spec.pointer("/TaskTemplate/ContainerSpec/Image")
-        .and_then(Value::as_str)
-        .map(str::to_owned)
 }

@@ -9,7 +9,7 @@ use flotilla_stack::{Field, ModeKind, Recorded, ServiceActionResult, StackInput,
 use flotilla_store::SwarmRecord;
 use serde_json::{json, Value};
 
-use super::stack_of;
+use super::{image_of, stack_of};
 use crate::stacks::version_input;
 use crate::{Fleet, FleetError, Result};
 
@@ -71,13 +71,6 @@ fn replicas_of(spec: &Value) -> u64 {
     spec.pointer("/Mode/Replicated/Replicas")
         .and_then(Value::as_u64)
         .unwrap_or(1)
-}
-
-fn image_of(spec: &Value) -> String {
-    spec.pointer("/TaskTemplate/ContainerSpec/Image")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Reads the service again unless this is the first attempt, which uses what was read.

@@ -27,6 +27,14 @@ fn mode_name(spec: &Value) -> &'static str {
     }
 }
 
+/// The image a service spec runs, as the engine holds it (with a digest when pinned).
+pub(crate) fn image_of(spec: &Value) -> String {
+    spec.pointer("/TaskTemplate/ContainerSpec/Image")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(crate) fn stack_of(spec: &Value) -> Option<String> {
     spec.get("Labels")
         .and_then(|labels| labels.get(LABEL_NAMESPACE))

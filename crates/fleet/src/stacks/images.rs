@@ -13,6 +13,7 @@ use flotilla_stack::{Current, ImageRef, ImageResolution, ResolveImage, StackObje
 use serde_json::{json, Value};
 
 use crate::registries::RegistryAuths;
+use crate::services::image_of;
 use crate::Fleet;
 
 /// How long one image's look-up may take. A registry that does not answer (a public one from
@@ -92,13 +93,6 @@ fn digest_warning(image: &str, why: &str) -> String {
          node will access {image} independently, possibly leading to different nodes running \
          different versions of the image."
     )
-}
-
-fn image_of(spec: &Value) -> String {
-    spec.pointer("/TaskTemplate/ContainerSpec/Image")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// `Placement.Platforms` as the CLI records them from a look-up (`arm` without its

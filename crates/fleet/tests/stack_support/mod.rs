@@ -53,3 +53,19 @@ pub async fn wait_until_gone(sandbox: &Sandbox, stack: &str, timeout: Duration) 
     })
     .await;
 }
+
+/// Registers every node after node1 as a host too, so each node's engine is reachable.
+#[allow(dead_code)] // the metrics suites use it
+pub async fn register_other_nodes(fleet: &Fleet, sandbox: &Sandbox, nodes: usize) {
+    for node in 2..=nodes {
+        fleet
+            .register_host(&NewHostRequest {
+                name: format!("node{node}"),
+                url: sandbox.endpoint(node).to_string(),
+                tls: None,
+                save_anyway: false,
+            })
+            .await
+            .expect("register");
+    }
+}
