@@ -264,6 +264,7 @@ test('the service page charts its tasks\' CPU and memory as samples come in; a n
   // Sparklines: each listed service's CPU, and each node column's on the swarm page.
   await page.goto(`${console_.url}/swarms/prod`, { waitUntil: 'networkidle' });
   // A line of one point has no size: attached is what counts.
+  await page.waitForSelector('.service-row[data-service="shop_web"] td.sparkline svg polyline', { state: 'attached', timeout: 20_000 });
   await page.waitForSelector('article.node[data-hostname="node1"] .sparkline svg polyline', { state: 'attached', timeout: 20_000 });
 
   // Only node1's engine is registered here: node2's page says what to do.

@@ -80,28 +80,34 @@ pub fn ServicesPanel(
         move || (changes.get(), query()),
         move |(_, query)| list_services(swarm.get_value(), query),
     );
-    // Each listed service's CPU over the last hour, asked for once the list is known.
-    let sparklines = Resource::new(
-        move || {
-            services
-                .get()
-                .and_then(Result::ok)
-                .map(|page| page.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
-        },
-        move |names| async move {
-            match names {
-                Some(names) if !names.is_empty() => crate::pages::metrics::cpu_sparklines(
-                    swarm.get_value(),
-                    "service".into(),
-                    names,
-                    crate::pages::metrics::viewer().0,
-                )
-                .await
-                .unwrap_or_default(),
-                _ => Default::default(),
+    // Each listed service's CPU over the last hour, asked for in the browser once the list is
+    // known: a resource keyed on another resource never settles during hydration.
+    let sparklines = RwSignal::new(std::collections::BTreeMap::<String, String>::new());
+    Effect::new(move |_| {
+        let Some(names) = services
+            .get()
+            .and_then(Result::ok)
+            .map(|page| page.rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        else {
+            return;
+        };
+        if names.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let dark = crate::pages::metrics::viewer().0;
+            if let Ok(drawn) = crate::pages::metrics::cpu_sparklines(
+                swarm.get_value(),
+                "service".into(),
+                names,
+                dark,
+            )
+            .await
+            {
+                sparklines.set(drawn);
             }
-        },
-    );
+        });
+    });
     let path = StoredValue::new(path);
     let go = move |query: ServiceQuery| {
         navigate(&url_for(&path.get_value(), &query), Default::default());
@@ -184,16 +190,11 @@ fn Pager(
 fn ServiceLine(
     row: ServiceRow,
     swarm: String,
-    sparklines: Resource<std::collections::BTreeMap<String, String>>,
+    sparklines: RwSignal<std::collections::BTreeMap<String, String>>,
 ) -> impl IntoView {
     let href = format!("/swarms/{swarm}/services/{}", row.name);
     let name = row.name.clone();
-    let sparkline = move || {
-        sparklines
-            .get()
-            .and_then(|lines| lines.get(&name).cloned())
-            .unwrap_or_default()
-    };
+    let sparkline = move || sparklines.with(|lines| lines.get(&name).cloned().unwrap_or_default());
     let update = row.update.clone();
     view! {
         <tr class="service-row" data-service=row.name.clone() data-running=row.running.to_string()
