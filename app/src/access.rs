@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{
     audit, hosts, login, metrics, nodes, registries, services, stacks, swarm, swarm_admin, swarms,
-    visualizer,
+    visualizer, webhooks,
 };
 
 /// What an endpoint asks of its caller.
@@ -128,6 +128,11 @@ pub static ENDPOINTS: &[Endpoint] = &[
     // Asks the registries: cheap, read-only, on demand.
     call::<stacks::images::CheckImages>(VIEWER),
     call::<stacks::images::SetPushRedeploy>(OPERATOR),
+    // A hook's URL redeploys whatever it is for: operators make, rotate and revoke them.
+    call::<webhooks::ListWebhooks>(VIEWER),
+    call::<webhooks::CreateWebhook>(OPERATOR),
+    call::<webhooks::RotateWebhook>(OPERATOR),
+    call::<webhooks::RevokeWebhook>(OPERATOR),
     call::<visualizer::LiveBoard>(VIEWER),
     call::<services::ListServices>(VIEWER),
     call::<services::page::GetService>(VIEWER),

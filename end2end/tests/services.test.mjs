@@ -298,3 +298,72 @@ test('/metrics answers a metrics-scope token with the console\'s figures and the
     assert.match(text, /# EOF\s*$/);
   }, { timeoutMs: 30_000, intervalMs: 1_000 });
 });
+
+test('webhooks: a service\'s hook with ?tag= runs the new tag and writes it into the file; a stack\'s hook deploys again; rotated and revoked hooks answer 404', async () => {
+  const hook = (url, init = {}) => fetch(url, { method: 'POST', ...init });
+  await page.goto(`${console_.url}/swarms/prod/services/shop_agent`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('#webhooks-empty');
+  await clickUntil(page, '#create-webhook', async () => assert.ok(await page.$('#webhook-secret')));
+  const url = await page.getAttribute('#webhook-secret', 'data-url');
+  assert.match(url, /\/hooks\/flthook_[0-9a-f]+$/);
+  await page.waitForSelector('#webhook-list tr.webhook');
+
+  const unknown = await hook(`${console_.url}/hooks/flthook_${'0'.repeat(64)}`);
+  assert.equal(unknown.status, 404);
+  const badTag = await hook(`${url}?tag=${encodeURIComponent('a b')}`);
+  assert.equal(badTag.status, 422, await badTag.text());
+
+  const before = (await versions()).length;
+  const called = await hook(`${url}?tag=2`);
+  const calledText = await called.text();
+  assert.equal(called.status, 200, calledText);
+  const outcome = JSON.parse(calledText);
+  assert.equal(outcome.image, 'local/busybox:2');
+  assert.equal(inspect('shop_agent', '{{.Spec.TaskTemplate.ContainerSpec.Image}}'), 'local/busybox:2');
+  const after = await versions();
+  assert.equal(after.length, before + 1);
+  const newest = await source(outcome.version);
+  assert.match(JSON.stringify(newest), /agent:\\n    image: local\/busybox:2/);
+  // Every task of the global service runs the new tag.
+  await eventually(() => {
+    const images = sandbox.docker(1, 'service', 'ps', 'shop_agent', '--filter', 'desired-state=running', '--format', '{{.Image}}').trim().split('\n');
+    assert.deepEqual([...new Set(images)], ['local/busybox:2']);
+  }, { timeoutMs: 90_000 });
+
+  // Rotated: the old URL is gone, the new one works; revoked: 404 as an unknown token.
+  await clickUntil(page, '#webhook-list .rotate-webhook', async () => assert.notEqual(await page.getAttribute('#webhook-secret', 'data-url'), url));
+  const rotated = await page.getAttribute('#webhook-secret', 'data-url');
+  assert.equal((await hook(url)).status, 404);
+  await clickUntil(page, '#webhook-list .revoke-webhook', async () => assert.ok(await page.$('#webhooks-empty')));
+  const revoked = await hook(rotated);
+  assert.equal(revoked.status, 404);
+  assert.deepEqual(await revoked.json(), await unknown.json());
+
+  // A stack's hook: its newest version again, recorded with the hook's note.
+  await page.goto(`${console_.url}/swarms/prod/stacks/shop`, { waitUntil: 'networkidle' });
+  await clickUntil(page, '#create-webhook', async () => assert.ok(await page.$('#webhook-secret')));
+  const stackHook = await page.getAttribute('#webhook-secret', 'data-url');
+  const redeployed = await hook(stackHook);
+  const redeployedText = await redeployed.text();
+  assert.equal(redeployed.status, 200, redeployedText);
+  const stackOutcome = JSON.parse(redeployedText);
+  const listed = await versions();
+  assert.equal(listed.length, after.length + 1);
+  assert.equal(stackOutcome.version, Math.max(...listed.map((v) => v.version)));
+  assert.match(JSON.stringify(listed), /redeployed by webhook/);
+  assert.equal(inspect('shop_agent', '{{.Spec.TaskTemplate.ContainerSpec.Image}}'), 'local/busybox:2');
+
+  // A burst past the limit is refused, not queued.
+  const statuses = [];
+  for (let i = 0; i < 5; i += 1) statuses.push((await hook(`${stackHook}?tag=x`)).status);
+  assert.ok(statuses.includes(429), `statuses ${statuses}`);
+
+  // The calls are in the audit log, with where they came from.
+  const audit = await (await fetch(`${console_.url}/api/audit/list`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ actor: '', action: 'webhook.call', outcome: '' }),
+  })).text();
+  assert.match(audit, /webhook\.call/);
+  assert.match(audit, /webhook:/);
+});

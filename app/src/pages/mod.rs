@@ -11,3 +11,4 @@ pub mod swarm;
 pub mod swarm_admin;
 pub mod swarms;
 pub mod visualizer;
+pub mod webhooks;

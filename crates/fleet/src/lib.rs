@@ -15,6 +15,7 @@ mod registries;
 mod services;
 mod stacks;
 mod swarms;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub use flotilla_engine::{
 pub use flotilla_stack::{
     ServiceProgress, StackInput, StackNetwork, StackPlan, StackSummary, StackVersionInfo, TaskLine,
 };
+pub use flotilla_stack::{WebhookInfo, WebhookOutcome, WebhookSecret};
 pub use hosts::{HostStatus, NewHostRequest};
 pub use live::{Listing, LiveWatch};
 pub use metrics::{
@@ -40,6 +42,7 @@ pub use overview::SwarmState;
 pub use registries::{PushOutcome, PushRedeployed, PushSettings, RegistrySummary, MAX_PUSH_EVENTS};
 pub use services::{Recording, ServiceAction, MAX_REPLICAS};
 pub use swarms::{JoinRole, SwarmSummary};
+pub use webhooks::MAX_WEBHOOKS_PER_SWARM;
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;
 

@@ -17,6 +17,7 @@ mod scheduling;
 mod service;
 mod services;
 mod stored;
+mod webhooks;
 
 pub use check::{check, check_stack_name, warning_text, CheckError, Checked, MAX_SERVICE_NAME};
 pub use convert::{convert, StackObjects};
@@ -40,6 +41,7 @@ pub use services::{
     MAX_FILTER, PAGE_SIZE,
 };
 pub use stored::{comparable_spec, keep_force_update, with_reference_ids, ModeKind};
+pub use webhooks::{WebhookInfo, WebhookOutcome, WebhookSecret};
 
 /// `web` in stack `shop` is `shop_web`, as the CLI scopes every name it makes.
 pub fn scoped(stack: &str, name: &str) -> String {

@@ -11,6 +11,7 @@ mod sealing;
 mod stacks;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -27,6 +28,7 @@ pub use sealing::SecretKey;
 pub use stacks::{NewStackVersion, StackVersion};
 pub use tokens::ApiToken;
 pub use users::{check_name, check_password, Role, User, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+pub use webhooks::Webhook;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -214,6 +214,7 @@ fn ServiceView(swarm: String, service: String) -> impl IntoView {
         </Loading>
         <crate::pages::metrics::MetricsPanel swarm=swarm.get_value() kind="service" name=service.get_value()/>
         <LogsPanel swarm=swarm.get_value() service=service.get_value()/>
+        <crate::pages::webhooks::WebhooksPanel swarm=swarm.get_value() stack=String::new() service=service.get_value()/>
     }
 }
 

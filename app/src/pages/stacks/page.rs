@@ -57,6 +57,7 @@ fn StackView(swarm: String, stack: String) -> impl IntoView {
         <super::images::ImagesPanel swarm=swarm.clone() stack=stack.clone() changes/>
         <NetworksTable swarm=swarm.clone() stack=stack.clone() changes/>
         <History swarm=swarm.clone() stack=stack.clone() changes/>
+        <crate::pages::webhooks::WebhooksPanel swarm=swarm.clone() stack=stack.clone() service=String::new()/>
         <EditPanel swarm=swarm.clone() stack=stack.clone()/>
         <RemovePanel swarm stack/>
     }

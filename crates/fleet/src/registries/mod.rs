@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Fleet, FleetError, Result};
 
+pub(crate) use push::check_name;
 pub use push::{PushOutcome, PushRedeployed, PushSettings, MAX_PUSH_EVENTS};
 
 /// A registry as pages and the API show it: never its secret.

@@ -90,7 +90,7 @@ pub struct PushSettings {
     pub services: Vec<String>,
 }
 
-fn check_name(field: &str, name: &str) -> Result<()> {
+pub(crate) fn check_name(field: &str, name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 128
         && name

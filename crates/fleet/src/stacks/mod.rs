@@ -242,7 +242,19 @@ impl Fleet {
         swarm: &str,
         stack: &str,
         input: &StackInput,
+        by: (&str, Role),
+    ) -> Result<StackPlan> {
+        self.deploy_stack_noted(swarm, stack, input, by, "").await
+    }
+
+    /// [`Fleet::deploy_stack`], with `note` kept on the version it records.
+    pub async fn deploy_stack_noted(
+        &self,
+        swarm: &str,
+        stack: &str,
+        input: &StackInput,
         (deployed_by, role): (&str, Role),
+        note: &str,
     ) -> Result<StackPlan> {
         let swarm_id = self.swarm(swarm).await?.id;
         let _serial = self.lock_stack(&swarm_id, Some(stack.to_owned())).await;
@@ -272,7 +284,7 @@ impl Fleet {
         self.deploy_durations
             .observe(started.elapsed().as_secs_f64());
         let version = self
-            .record_version(&record, stack, input, (deployed_by, ""))
+            .record_version(&record, stack, input, (deployed_by, note))
             .await?;
         Ok(StackPlan {
             plan,
