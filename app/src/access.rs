@@ -11,8 +11,8 @@ use serde::Serialize;
 
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{
-    audit, hosts, login, metrics, nodes, registries, services, stacks, swarm, swarm_admin, swarms,
-    visualizer, webhooks,
+    api_docs, audit, hosts, login, metrics, nodes, registries, services, stacks, swarm,
+    swarm_admin, swarms, visualizer, webhooks,
 };
 
 /// What an endpoint asks of its caller.
@@ -86,6 +86,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<login::Setup>(BeforeSetup),
     call::<login::Logout>(VIEWER),
     call::<audit::ListAudit>(ADMIN),
+    call::<api_docs::ApiReference>(VIEWER),
     call::<hosts::ListHosts>(VIEWER),
     call::<hosts::AddHost>(ADMIN),
     call::<hosts::RemoveHost>(ADMIN),
@@ -140,6 +141,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<services::page::RedeployService>(OPERATOR),
     call::<services::page::UpdateServiceImage>(OPERATOR),
     call::<services::page::RollbackService>(OPERATOR),
+    api(Method::GET, "/api/v1/openapi.json", VIEWER),
     api(Method::GET, "/api/v1/swarms", VIEWER),
     api(Method::POST, "/api/v1/swarms", ADMIN),
     api(Method::GET, "/api/v1/swarms/{swarm}/nodes", VIEWER),

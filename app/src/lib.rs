@@ -11,6 +11,10 @@ mod live_stream;
 pub mod login_limiter;
 pub mod overview;
 mod pages;
+
+/// The server hands its generated OpenAPI document to the reference page through this.
+#[cfg(feature = "ssr")]
+pub use pages::api_docs::ApiDocument;
 pub mod views;
 
 #[cfg(feature = "ssr")]
@@ -57,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <a href="/hosts">"Hosts"</a>
                     <a href="/registries">"Registries"</a>
                     <a href="/audit">"Audit log"</a>
+                    <a href="/docs/api">"API"</a>
                     <pages::login::LogoutButton/>
                 </nav>
             </header>
@@ -73,6 +78,7 @@ pub fn App() -> impl IntoView {
                     <Route path=(StaticSegment("swarms"), ParamSegment("swarm"), StaticSegment("nodes"), ParamSegment("node")) view=pages::nodes::NodePage/>
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                     <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
+                    <Route path=(StaticSegment("docs"), StaticSegment("api")) view=pages::api_docs::ApiReferencePage/>
                     <Route path=StaticSegment("setup") view=pages::login::SetupPage/>
                 </Routes>
             </main>

@@ -9,6 +9,8 @@ mod error_status;
 mod guard;
 mod headers;
 mod hooks;
+#[cfg(test)]
+mod openapi_test;
 mod origins;
 mod prometheus;
 mod serve;

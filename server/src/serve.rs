@@ -98,7 +98,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
                     setup_code.clone(),
                     session_ends.clone(),
                 );
+                let api_document = app::ApiDocument(
+                    serde_json::to_string(&crate::api::openapi_document())
+                        .unwrap_or_default()
+                        .into(),
+                );
                 move || {
+                    provide_context(api_document.clone());
                     provide_context(session_ends.clone());
                     provide_context(fleet.clone());
                     provide_context(store.clone());

@@ -1,3 +1,4 @@
+pub mod api_docs;
 pub mod audit;
 pub mod create_swarm;
 pub mod hosts;

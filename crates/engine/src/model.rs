@@ -37,6 +37,7 @@ macro_rules! api_names {
 
 /// A Docker engine as it describes itself (`docker info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct EngineInfo {
     pub hostname: String,
     pub engine_version: String,
@@ -56,6 +57,7 @@ pub struct EngineInfo {
 
 /// Where an engine stands with respect to a swarm (`docker info` → Swarm).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum LocalSwarmState {
     Inactive,
     Pending,
@@ -80,6 +82,7 @@ pub struct Swarm {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum NodeRole {
     Manager,
     Worker,
@@ -91,6 +94,7 @@ api_names!(NodeRole {
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum NodeAvailability {
     Active,
     Pause,
@@ -104,6 +108,7 @@ api_names!(NodeAvailability {
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum NodeState {
     Unknown,
     Down,
@@ -119,6 +124,7 @@ api_names!(NodeState {
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum ManagerReachability {
     Leader,
     Reachable,
@@ -135,6 +141,7 @@ api_names!(ManagerReachability {
 
 /// One member of a swarm (`docker node ls`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Node {
     pub id: String,
     pub hostname: String,
@@ -153,6 +160,7 @@ pub struct Node {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum ServiceMode {
     Replicated { replicas: u64 },
     Global,
@@ -172,6 +180,7 @@ pub struct Service {
 
 /// Task lifecycle states, in the order swarm moves a task through them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum TaskState {
     New,
     Allocated,
@@ -240,6 +249,7 @@ pub struct Task {
 
 /// How a service's last update or rollback stands (`UpdateStatus` in the Engine API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UpdateStatus {
     /// `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused`,
     /// `rollback_completed`.
@@ -251,6 +261,7 @@ pub struct UpdateStatus {
 
 /// A port the swarm publishes for a service (`Endpoint.Ports`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PublishedPort {
     pub published: u16,
     pub target: u16,

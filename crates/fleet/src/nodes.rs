@@ -13,6 +13,7 @@ const LEAVE_GRACE: Duration = Duration::from_secs(30);
 
 /// A node with the registered host it runs on, when the console knows it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct NodeEntry {
     #[serde(flatten)]
     pub node: Node,

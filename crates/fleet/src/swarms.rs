@@ -23,6 +23,7 @@ pub enum JoinRole {
 
 /// A managed swarm as lists show it.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SwarmSummary {
     pub id: String,
     pub name: String,

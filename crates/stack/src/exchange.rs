@@ -9,6 +9,7 @@ use crate::{Plan, Privilege};
 
 /// What a deploy or a plan takes: the same body the API's `PUT …/stacks/{stack}` takes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct StackInput {
     pub compose: String,
     #[serde(default)]
@@ -16,6 +17,7 @@ pub struct StackInput {
     /// Attached files by relative path, base64 in JSON; `.env` among them supplies
     /// variables.
     #[serde(default, with = "base64_files")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = BTreeMap<String, String>))]
     pub files: Files,
     #[serde(default)]
     pub prune: bool,
@@ -94,6 +96,7 @@ pub struct StackPlan {
 
 /// One deploy in a stack's history.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct StackVersionInfo {
     pub version: i64,
     pub deployed_by: String,
@@ -112,6 +115,7 @@ pub struct StackVersionInfo {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct StackSummary {
     pub name: String,
     pub services: Vec<String>,
@@ -119,6 +123,7 @@ pub struct StackSummary {
 
 /// One of a stack's networks.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct StackNetwork {
     pub name: String,
     pub driver: String,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a plan found out about one service's image.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ImageResolution {
     pub service: String,
     /// As the file names it.
@@ -17,6 +18,7 @@ pub struct ImageResolution {
 
 /// A service's image and the digest its tasks run on each node.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ServiceImages {
     /// The service's full name (`shop_web`).
     pub service: String,
@@ -33,6 +35,7 @@ pub struct ServiceImages {
 
 /// The tasks of a service on one node, by the digest they run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct NodeDigest {
     pub node: String,
     /// `None` when the task names only the tag: each node resolved it on its own.
@@ -42,6 +45,7 @@ pub struct NodeDigest {
 
 /// A service's tag asked of its registry now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ImageCheck {
     pub service: String,
     pub tag: String,

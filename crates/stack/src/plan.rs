@@ -10,6 +10,7 @@ use crate::{ModeKind, StackObjects};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Change {
     Create,
     Update,
@@ -18,6 +19,7 @@ pub enum Change {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     /// `TaskTemplate.ContainerSpec.Image`, `Mode.Replicated.Replicas`, …
     pub path: String,
@@ -26,6 +28,7 @@ pub struct FieldChange {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PlannedObject {
     /// network, secret, config, service or volume.
     pub kind: String,

@@ -11,6 +11,7 @@ use crate::StackObjects;
 
 /// One way a stack reaches the nodes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Privilege {
     /// The service's full name (`shop_web`), or the volume's for a volume definition.
     pub service: String,

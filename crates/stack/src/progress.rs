@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// A task of a service's current spec as the engine reports it (states in the Engine API's
 /// lowercase names), with its node's hostname.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TaskReport {
     pub slot: Option<u64>,
     /// Empty until the scheduler places the task.
@@ -23,6 +24,7 @@ pub struct TaskReport {
 
 /// One task of a service's current spec: where it landed and how it is doing.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TaskLine {
     pub slot: Option<u64>,
     /// The node's hostname (its ID when the node is gone).
@@ -34,6 +36,7 @@ pub struct TaskLine {
 
 /// How far one service is on its way to the spec just deployed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ServiceProgress {
     pub service: String,
     /// A global service (or job) runs one task on every eligible node.

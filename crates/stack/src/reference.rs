@@ -115,6 +115,7 @@ pub fn pinned_image(image: &str, digest: &str) -> String {
 /// `--resolve-image` does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum ResolveImage {
     /// Every deploy pins every image to the digest its tag has now (the CLI's default).
     #[default]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// How a service's last update or rollback stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UpdateState {
     /// `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused`,
     /// `rollback_completed`.
@@ -31,6 +32,7 @@ impl UpdateState {
 
 /// One line of the services list (`docker service ls`, and more).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ServiceRow {
     pub id: String,
     pub name: String,
@@ -135,6 +137,7 @@ pub fn check_image_reference(image: &str) -> Result<(), String> {
 /// What the list is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum SortKey {
     #[default]
     Name,
@@ -195,6 +198,7 @@ pub const MAX_FILTER: usize = 200;
 
 /// A page of the list and how many services matched in all.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ServicePage {
     pub rows: Vec<ServiceRow>,
     pub total: usize,
@@ -260,6 +264,7 @@ pub fn page_of(mut rows: Vec<ServiceRow>, query: &ServiceQuery) -> ServicePage {
 
 /// One task of a service, current or past (`docker service ps`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TaskRow {
     pub id: String,
     pub slot: Option<u64>,
@@ -277,6 +282,7 @@ pub struct TaskRow {
 
 /// An environment variable as a service sets it; the value only for those who may see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct EnvVar {
     pub name: String,
     pub value: Option<String>,
@@ -284,6 +290,7 @@ pub struct EnvVar {
 
 /// A service's page: its line of the list, what its spec says, and its tasks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ServiceDetail {
     pub row: ServiceRow,
     pub command: Vec<String>,
@@ -306,6 +313,7 @@ pub struct ServiceDetail {
 
 /// How an action on a service went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ServiceActionResult {
     pub service: String,
     /// The engine's warnings (an image it could not resolve, say).

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A hook as its pages and the API list it; the token is never in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct WebhookInfo {
     pub id: String,
     pub stack: String,
@@ -18,6 +19,7 @@ pub struct WebhookInfo {
 
 /// A hook just made or rotated, with the token that is shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct WebhookSecret {
     pub hook: WebhookInfo,
     pub token: String,
@@ -25,6 +27,7 @@ pub struct WebhookSecret {
 
 /// What a call did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct WebhookOutcome {
     pub swarm: String,
     pub stack: String,

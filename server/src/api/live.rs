@@ -24,10 +24,16 @@ use tokio::sync::broadcast::Receiver;
 use tower_sessions::Session;
 
 use super::streams::StreamPlace;
+use super::ErrorBody;
 use super::{Api, ApiError};
 
 /// How often an open stream checks that its caller is still admitted.
 const RECHECK: Duration = Duration::from_secs(5);
+
+/// These routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(live))]
+pub(super) struct Doc;
 
 pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     vec![(Method::GET, "/swarms/{swarm}/live", get(live))]
@@ -98,6 +104,14 @@ impl Feed {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/live",
+    tag = "swarms",
+    summary = "The swarm's nodes, services and tasks as server-sent events: a snapshot, then changes",
+    params(("swarm" = String, Path, description = "The swarm's name or ID")),
+    responses((status = 200, description = "`text/event-stream`: `snapshot` then `change` events", content_type = "text/event-stream", body = String), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn live(
     Extension(principal): Extension<Principal>,
     State(api): State<Api>,

@@ -17,13 +17,16 @@ use flotilla_fleet::{Fleet, NodeEntry, SwarmSummary};
 use flotilla_store::{NewAuditEvent, Store, TlsMaterial};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 mod live;
+mod openapi;
 mod registries;
 mod services;
 mod stacks;
 mod streams;
 
+pub use openapi::document as openapi_document;
 pub use streams::StreamLimit;
 
 #[derive(Clone)]
@@ -45,13 +48,14 @@ pub struct StreamLimits {
 /// Where these routes are mounted.
 pub const PREFIX: &str = "/api/v1";
 
-/// Every route with its method: the router is built from this list, and a test holds it
-/// against the access table.
+/// Every route with its method: the router is built from this list, and tests hold it
+/// against the access table and the OpenAPI document.
 fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     let mut all = vec![
         (Method::GET, "/swarms", get(list_swarms)),
         (Method::POST, "/swarms", post(adopt_swarm)),
         (Method::GET, "/swarms/{swarm}/nodes", get(list_nodes)),
+        (Method::GET, "/openapi.json", get(openapi::openapi_json)),
     ];
     all.extend(stacks::endpoints());
     all.extend(services::endpoints());
@@ -88,6 +92,25 @@ pub fn routes<S: Clone + Send + Sync + 'static>(
             live_streams: limits.live,
             session_ends,
         })
+}
+
+/// How every refusal is written; `ApiError` builds it.
+#[derive(Debug, Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+struct ErrorDetail {
+    /// Stable: `invalid`, `not_found`, `forbidden`, `conflict`, `too_many_requests`, …
+    code: String,
+    message: String,
+    /// The field the error is about, with its line and column in a compose file.
+    #[schema(value_type = Option<Object>)]
+    field: Option<serde_json::Value>,
+    /// `{"field"}`, or `{"line", "column", "path", "field"}`.
+    #[schema(value_type = Object)]
+    details: serde_json::Value,
 }
 
 /// `{"error": {"code", "message", "field", "details"}}` with the status the code stands for.
@@ -165,11 +188,18 @@ where
         .map_err(ApiError::from)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms",
+    tag = "swarms",
+    summary = "Every managed swarm with its managers and workers",
+    responses((status = 200, description = "OK", body = Vec<SwarmSummary>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn list_swarms(State(api): State<Api>) -> Result<Json<Vec<SwarmSummary>>, ApiError> {
     Ok(Json(api.fleet.swarm_summaries().await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AdoptRequest {
     name: String,
@@ -178,7 +208,7 @@ struct AdoptRequest {
     tls: Option<TlsRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TlsRequest {
     ca: String,
@@ -186,12 +216,20 @@ struct TlsRequest {
     key: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Adopted {
     id: String,
     name: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms",
+    tag = "swarms",
+    summary = "Adopt a running swarm through one of its managers",
+    request_body = AdoptRequest,
+    responses((status = 201, description = "Adopted", body = Adopted), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn adopt_swarm(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -223,6 +261,14 @@ async fn adopt_swarm(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/nodes",
+    tag = "swarms",
+    summary = "The swarm's nodes, with the registered host of each",
+    params(("swarm" = String, Path, description = "The swarm's name or ID")),
+    responses((status = 200, description = "OK", body = Vec<NodeEntry>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn list_nodes(
     State(api): State<Api>,
     Path(swarm): Path<String>,

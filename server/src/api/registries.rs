@@ -9,10 +9,17 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{get, post, put, MethodRouter};
 use axum::{Extension, Json};
 use flotilla_fleet::{PushSettings, RegistrySummary};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::ErrorBody;
 use super::{audited, json_body, Api, ApiError};
+use utoipa::ToSchema;
+
+/// These routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, save, remove, rotate_hook, push_settings, set_push_redeploy))]
+pub(super) struct Doc;
 
 pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     vec![
@@ -41,11 +48,18 @@ pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     ]
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/registries",
+    tag = "registries",
+    summary = "The registries with saved credentials (never the secret)",
+    responses((status = 200, description = "OK", body = Vec<RegistrySummary>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn list(State(api): State<Api>) -> Result<Json<Vec<RegistrySummary>>, ApiError> {
     Ok(Json(api.fleet.registries().await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Credentials {
     username: String,
@@ -53,6 +67,15 @@ struct Credentials {
     password: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/registries/{registry}",
+    tag = "registries",
+    summary = "Save a registry's credentials, checked by a login first",
+    params(("registry" = String, Path, description = "The registry's address, e.g. `10.0.0.1:5000`")),
+    request_body = Credentials,
+    responses((status = 200, description = "OK", body = RegistrySummary), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn save(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -74,6 +97,14 @@ async fn save(
     Ok(Json(saved))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/registries/{registry}",
+    tag = "registries",
+    summary = "Forget a registry's credentials",
+    params(("registry" = String, Path, description = "The registry's address, e.g. `10.0.0.1:5000`")),
+    responses((status = 204, description = "Removed"), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn remove(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -93,12 +124,20 @@ async fn remove(
 }
 
 /// A new notification token (shown this once), and the path the registry is to post to.
+#[utoipa::path(
+    post,
+    path = "/api/v1/registries/{registry}/hook",
+    tag = "registries",
+    summary = "A new push-notification token for the registry, shown once",
+    params(("registry" = String, Path, description = "The registry's address, e.g. `10.0.0.1:5000`")),
+    responses((status = 200, description = "OK", body = HookToken), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn rotate_hook(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     Path(registry): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<HookToken>, ApiError> {
     let token = audited(
         &api,
         &principal,
@@ -108,13 +147,30 @@ async fn rotate_hook(
         api.fleet.rotate_registry_hook(&registry),
     )
     .await?;
-    Ok(Json(json!({
-        "registry": registry,
-        "token": token,
-        "path": format!("/hooks/registry/{token}"),
-    })))
+    Ok(Json(HookToken {
+        path: format!("/hooks/registry/{token}"),
+        registry,
+        token,
+    }))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+struct HookToken {
+    registry: String,
+    /// Shown this once; only its hash is kept.
+    token: String,
+    /// Where the registry posts its notifications, on this console.
+    path: String,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}/push-redeploy",
+    tag = "registries",
+    summary = "Which of the stack's services redeploy when their tag is pushed",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "OK", body = PushSettings), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn push_settings(
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,
@@ -122,7 +178,7 @@ async fn push_settings(
     Ok(Json(api.fleet.push_settings(&swarm, &stack).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PushSwitch {
     /// The service's name in the stack file; none for the whole stack.
@@ -131,6 +187,15 @@ struct PushSwitch {
     on: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}/push-redeploy",
+    tag = "registries",
+    summary = "Turn redeploy-on-push on or off for a service or the whole stack",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    request_body = PushSwitch,
+    responses((status = 200, description = "OK", body = PushSettings), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn set_push_redeploy(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,

@@ -25,7 +25,14 @@ use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::ErrorBody;
 use super::{audited, json_body, Api, ApiError};
+use utoipa::{IntoParams, ToSchema};
+
+/// These routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(list, detail, tasks, scale, redeploy, image, rollback, logs))]
+pub(super) struct Doc;
 
 pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     const SERVICE: &str = "/swarms/{swarm}/services/{service}";
@@ -65,7 +72,8 @@ pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     ]
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     #[serde(default)]
     q: String,
@@ -77,6 +85,14 @@ struct ListParams {
     page: Option<usize>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/services",
+    tag = "services",
+    summary = "The swarm's services, filtered, sorted and a page at a time",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ListParams),
+    responses((status = 200, description = "OK", body = ServicePage), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn list(
     State(api): State<Api>,
     Path(swarm): Path<String>,
@@ -101,6 +117,14 @@ async fn list(
     Ok(Json(api.fleet.services(&swarm, &query).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/services/{service}",
+    tag = "services",
+    summary = "One service: spec, update state, tasks; variable values for operators",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID")),
+    responses((status = 200, description = "OK", body = ServiceDetail), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn detail(
     Extension(principal): Extension<Principal>,
     State(api): State<Api>,
@@ -113,6 +137,14 @@ async fn detail(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/services/{service}/tasks",
+    tag = "services",
+    summary = "The service's tasks, as `docker service ps`",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID")),
+    responses((status = 200, description = "OK", body = Vec<TaskRow>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn tasks(
     State(api): State<Api>,
     Path((swarm, service)): Path<(String, String)>,
@@ -129,9 +161,10 @@ fn default_record() -> bool {
     true
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScaleRequest {
+    #[schema(value_type = u64, maximum = 10000)]
     replicas: Value,
     #[serde(default = "default_record")]
     record: bool,
@@ -174,6 +207,15 @@ async fn act(
     Ok(Json(result))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms/{swarm}/services/{service}/scale",
+    tag = "services",
+    summary = "Scale to a number of replicas, written into the stack file unless `record` is false",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID")),
+    request_body = ScaleRequest,
+    responses((status = 200, description = "OK", body = ServiceActionResult), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn scale(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -195,6 +237,14 @@ async fn scale(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms/{swarm}/services/{service}/redeploy",
+    tag = "services",
+    summary = "New tasks from the same spec (`docker service update --force`)",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID")),
+    responses((status = 200, description = "OK", body = ServiceActionResult), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn redeploy(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -212,7 +262,7 @@ async fn redeploy(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ImageRequest {
     image: String,
@@ -220,6 +270,15 @@ struct ImageRequest {
     record: bool,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms/{swarm}/services/{service}/image",
+    tag = "services",
+    summary = "Switch the image, written into the stack file unless `record` is false",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID")),
+    request_body = ImageRequest,
+    responses((status = 200, description = "OK", body = ServiceActionResult), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn image(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -241,6 +300,14 @@ async fn image(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms/{swarm}/services/{service}/rollback",
+    tag = "services",
+    summary = "Back to the spec before the last update (`docker service rollback`)",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID")),
+    responses((status = 200, description = "OK", body = ServiceActionResult), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn rollback(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -258,7 +325,8 @@ async fn rollback(
     .await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LogParams {
     #[serde(default)]
     follow: bool,
@@ -299,6 +367,14 @@ fn since(text: &str) -> Result<i64, ApiError> {
         .ok_or_else(bad)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/services/{service}/logs",
+    tag = "services",
+    summary = "The service's logs: text, or server-sent events when following",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("service" = String, Path, description = "The service's name or ID"), LogParams),
+    responses((status = 200, description = "One line per log line (`text/plain`), or `text/event-stream` with `follow=true`", content_type = "text/plain", body = String), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn logs(
     Extension(principal): Extension<Principal>,
     State(api): State<Api>,

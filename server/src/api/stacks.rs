@@ -15,7 +15,22 @@ use flotilla_stack::{Change, ImageResolution, PlannedObject, Privilege};
 use serde::Serialize;
 use serde_json::json;
 
+use super::ErrorBody;
 use super::{audited, json_body, Api, ApiError};
+use utoipa::ToSchema;
+
+/// These routes in the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list_stacks,
+    plan_stack,
+    deploy_stack,
+    redeploy_version,
+    remove_stack,
+    progress,
+    versions
+))]
+pub(super) struct Doc;
 
 pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
     const STACK: &str = "/swarms/{swarm}/stacks/{stack}";
@@ -47,7 +62,7 @@ pub(super) fn endpoints() -> Vec<(Method, &'static str, MethodRouter<Api>)> {
 }
 
 /// A deploy's or plan's answer: each object under what happens (or would happen) to it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Outcome {
     stack: String,
     applied: bool,
@@ -91,6 +106,14 @@ impl From<StackPlan> for Outcome {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/stacks",
+    tag = "stacks",
+    summary = "The stacks on the swarm",
+    params(("swarm" = String, Path, description = "The swarm's name or ID")),
+    responses((status = 200, description = "OK", body = Vec<StackSummary>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn list_stacks(
     State(api): State<Api>,
     Path(swarm): Path<String>,
@@ -99,6 +122,15 @@ async fn list_stacks(
 }
 
 /// A plan reads the running specs, variable values included: audited like a change.
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}/plan",
+    tag = "stacks",
+    summary = "What a deploy of this input would do; nothing changes",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    request_body = StackInput,
+    responses((status = 200, description = "OK", body = Outcome), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn plan_stack(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -119,6 +151,15 @@ async fn plan_stack(
     Ok(Json(plan.into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}",
+    tag = "stacks",
+    summary = "Deploy (create or update) a stack, as `docker stack deploy`",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    request_body = StackInput,
+    responses((status = 200, description = "Deployed, or refused with the plan's problems", body = Outcome), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn deploy_stack(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -161,6 +202,14 @@ async fn deploy(
     Ok(Json(result.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}/versions/{version}/deploy",
+    tag = "stacks",
+    summary = "Deploy a recorded version again",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name"), ("version" = i64, Path, description = "The version's number")),
+    responses((status = 200, description = "OK", body = Outcome), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn redeploy_version(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -184,12 +233,20 @@ async fn redeploy_version(
     .await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}",
+    tag = "stacks",
+    summary = "Remove a stack, as `docker stack rm`",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "OK", body = Removed), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn remove_stack(
     Extension(principal): Extension<Principal>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Removed>, ApiError> {
     let removed = audited(
         &api,
         &principal,
@@ -199,9 +256,24 @@ async fn remove_stack(
         api.fleet.remove_stack(&swarm, &stack),
     )
     .await?;
-    Ok(Json(json!({ "stack": stack, "removed": removed })))
+    Ok(Json(Removed { stack, removed }))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+struct Removed {
+    stack: String,
+    /// What was removed: services, networks, configs and secrets (none on a retry).
+    removed: Vec<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}/progress",
+    tag = "stacks",
+    summary = "Each service's tasks: how far the stack has converged",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "OK", body = Vec<ServiceProgress>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn progress(
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,
@@ -209,6 +281,14 @@ async fn progress(
     Ok(Json(api.fleet.stack_progress(&swarm, &stack).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/swarms/{swarm}/stacks/{stack}/versions",
+    tag = "stacks",
+    summary = "The stack's recorded versions, newest first",
+    params(("swarm" = String, Path, description = "The swarm's name or ID"), ("stack" = String, Path, description = "The stack's name")),
+    responses((status = 200, description = "OK", body = Vec<StackVersionInfo>), (status = "4XX", description = "Refused: `{\"error\": {code, message, field, details}}`", body = ErrorBody))
+)]
 async fn versions(
     State(api): State<Api>,
     Path((swarm, stack)): Path<(String, String)>,

@@ -19,6 +19,7 @@ pub use push::{PushOutcome, PushRedeployed, PushSettings, MAX_PUSH_EVENTS};
 
 /// A registry as pages and the API show it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RegistrySummary {
     pub address: String,
     pub username: String,

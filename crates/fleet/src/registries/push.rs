@@ -84,6 +84,7 @@ pub struct PushOutcome {
 
 /// Whether redeploy-on-push is on for a stack, and for which of its services.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PushSettings {
     pub whole_stack: bool,
     /// Service names as the stack file has them.
