@@ -5,9 +5,11 @@
 // reference for what the swarm really runs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clickUntil, Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli } from './support.mjs';
+import { clickUntil, Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli, serverBin } from './support.mjs';
 
 const sandbox = new Sandbox('fltste', '10.222.0', 3);
 let console_;
@@ -233,6 +235,80 @@ test('the API deploys, plans and removes with a bearer token; bad files are 422 
     assert.equal(removed.status, 200);
   }
   await eventually(() => assert.deepEqual(serviceLs(), ['shop_web 6/6 local/busybox:1', 'shop_worker 1/1 local/busybox:1']), { timeoutMs: 30_000 });
+});
+
+test('flotilla deploy: a good file converges and exits 0; a bad one names file:line:column, exits 1 and changes nothing; two -c files merge as the CLI merges them', async () => {
+  const servicesBefore = serviceLs();
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-deploy-'));
+  writeFileSync(join(dir, 'token'), `${operatorToken}\n`);
+  mkdirSync(join(dir, 'conf'));
+  writeFileSync(join(dir, 'conf', 'app.conf'), 'greeting=hello\n');
+  writeFileSync(join(dir, 'app.env'), 'MODE=ci\n');
+  const base = join(dir, 'docker-compose.yml');
+  writeFileSync(base, `services:
+  api:
+    image: local/busybox:1
+    command: ["sleep", "3600"]
+    env_file: app.env
+    configs: [{source: app, target: /etc/app.conf}]
+    deploy:
+      replicas: \${API_REPLICAS:-1}
+configs:
+  app:
+    file: ./conf/app.conf
+`);
+  const override = join(dir, 'override.yml');
+  writeFileSync(override, `services:
+  api:
+    environment: [EXTRA=1]
+    deploy:
+      replicas: 2
+  side:
+    image: local/busybox:1
+    command: ["sleep", "3600"]
+`);
+  // From another directory, as a pipeline runs it: paths are the compose file's.
+  const deploy = (args, env = {}) => {
+    const run = spawnSync(serverBin, ['deploy', '--url', console_.url, '--token-file', join(dir, 'token'), '--swarm', 'prod', '--resolve-image', 'never', ...args], { cwd: tmpdir(), env: { ...process.env, ...env }, timeout: 180_000 });
+    return { status: run.status, out: run.stdout.toString(), err: run.stderr.toString() };
+  };
+
+  const good = deploy(['-c', base, 'cli'], { API_REPLICAS: '3' });
+  assert.equal(good.status, 0, `${good.out}\n${good.err}`);
+  assert.match(good.out, /create service cli_api/);
+  assert.match(good.out, /stack cli converged/);
+  assert.equal(sandbox.docker(1, 'service', 'ls', '--filter', 'name=cli_api', '--format', '{{.Replicas}}').trim(), '3/3');
+  const env = sandbox.docker(1, 'service', 'inspect', 'cli_api', '--format', '{{json .Spec.TaskTemplate.ContainerSpec.Env}}').trim();
+  assert.deepEqual(JSON.parse(env), ['MODE=ci']);
+  assert.equal(sandbox.docker(1, 'config', 'inspect', 'cli_app', '--format', '{{printf "%s" .Spec.Data}}').trim(), 'greeting=hello');
+  // The version keeps the variable, not its value.
+  const versions = await (await api('/swarms/prod/stacks/cli/versions')).json();
+  assert.match(versions[0].compose, /\$\{API_REPLICAS:-1\}/);
+
+  const bad = join(dir, 'bad.yml');
+  writeFileSync(bad, 'services:\n  api:\n    image: local/busybox:1\n    deploy:\n      replicas: many\n');
+  const before = everything();
+  const refused = deploy(['-c', bad, 'cli']);
+  assert.equal(refused.status, 1, refused.out);
+  assert.match(refused.err, new RegExp(`${bad.replaceAll('/', '\\/').replaceAll('.', '\\.')}:5:\\d+: `));
+  assert.equal(everything(), before, 'a refused file changes nothing');
+
+  // The docker CLI deploys the two files; our plan of the same two finds nothing to change.
+  sandbox.docker(1, 'stack', 'deploy', '--resolve-image', 'never', '-c', base, '-c', override, 'merged');
+  const plan = deploy(['--plan', '-c', base, '-c', override, 'merged']);
+  assert.equal(plan.status, 0, `${plan.out}\n${plan.err}`);
+  assert.doesNotMatch(plan.out, /^ {2}(create|update|remove) /m, plan.out);
+  assert.match(plan.out, /unchanged/);
+  // And deploying them from Flotilla converges on the merged replicas.
+  const merged = deploy(['-c', base, '-c', override, 'merged2']);
+  assert.equal(merged.status, 0, `${merged.out}\n${merged.err}`);
+  assert.equal(sandbox.docker(1, 'service', 'ls', '--filter', 'name=merged2_api', '--format', '{{.Replicas}}').trim(), '2/2');
+
+  for (const name of ['cli', 'merged', 'merged2']) {
+    const removed = await api(`/swarms/prod/stacks/${name}`, { method: 'DELETE' });
+    assert.equal(removed.status, 200);
+  }
+  await eventually(() => assert.deepEqual(serviceLs(), servicesBefore), { timeoutMs: 30_000 });
 });
 
 test('the swarm page lists the stack; removing it needs its name typed', async () => {

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const artifacts = join(repoRoot, 'end2end', 'artifacts');
 const targetDir = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
-const serverBin = process.env.FLOTILLA_BIN || join(targetDir, 'release', 'flotilla');
+export const serverBin = process.env.FLOTILLA_BIN || join(targetDir, 'release', 'flotilla');
 const siteRoot = process.env.LEPTOS_SITE_ROOT || join(targetDir, 'site');
 const dockerCli = process.env.DOCKER_CLI || '/usr/local/bin/docker';
 

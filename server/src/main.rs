@@ -3,6 +3,7 @@
 mod api;
 mod audit;
 mod client_addr;
+mod deploy;
 #[cfg(test)]
 mod endpoints_test;
 mod error_status;
@@ -47,6 +48,8 @@ enum Command {
     Token(token::TokenCommand),
     /// Print who may call what: every endpoint under /api with the access it needs (JSON).
     Endpoints,
+    /// Deploy a stack through a console, as `docker stack deploy -c` would (for pipelines).
+    Deploy(deploy::DeployArgs),
 }
 
 /// Where Flotilla keeps its data: SQLite under the data directory, or DATABASE_URL.
@@ -226,6 +229,7 @@ async fn main() -> std::process::ExitCode {
         Some(Command::Serve(args)) => serve::serve(args).await,
         Some(Command::User(command)) => user::run(command).await,
         Some(Command::Token(command)) => token::run(command).await,
+        Some(Command::Deploy(args)) => deploy::run(args).await,
         Some(Command::Endpoints) => serde_json::to_string_pretty(app::access::ENDPOINTS)
             .map(|json| println!("{json}"))
             .map_err(|err| err.to_string()),
