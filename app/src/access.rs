@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{AppError, ErrorCode};
 use crate::pages::{
     api_docs, audit, hosts, login, metrics, nodes, registries, services, stacks, swarm,
-    swarm_admin, swarms, visualizer, webhooks,
+    swarm_admin, swarms, users, visualizer, webhooks,
 };
 
 /// What an endpoint asks of its caller.
@@ -87,6 +87,16 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<login::Logout>(VIEWER),
     call::<audit::ListAudit>(ADMIN),
     call::<api_docs::ApiReference>(VIEWER),
+    // Who may use the console, and with what role: admins only.
+    call::<users::ListUsers>(ADMIN),
+    call::<users::AddUser>(ADMIN),
+    call::<users::SetUserRole>(ADMIN),
+    call::<users::ResetUserPassword>(ADMIN),
+    call::<users::DisableUser>(ADMIN),
+    call::<users::EnableUser>(ADMIN),
+    call::<users::ListTokens>(ADMIN),
+    call::<users::CreateApiToken>(ADMIN),
+    call::<users::RevokeApiToken>(ADMIN),
     call::<hosts::ListHosts>(VIEWER),
     call::<hosts::AddHost>(ADMIN),
     call::<hosts::RemoveHost>(ADMIN),

@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <a href="/">"Swarms"</a>
                     <a href="/hosts">"Hosts"</a>
                     <a href="/registries">"Registries"</a>
+                    <a href="/users">"Users"</a>
                     <a href="/audit">"Audit log"</a>
                     <a href="/docs/api">"API"</a>
                     <pages::login::LogoutButton/>
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage/>
                     <Route path=StaticSegment("audit") view=pages::audit::AuditPage/>
                     <Route path=(StaticSegment("docs"), StaticSegment("api")) view=pages::api_docs::ApiReferencePage/>
+                    <Route path=StaticSegment("users") view=pages::users::UsersPage/>
                     <Route path=StaticSegment("setup") view=pages::login::SetupPage/>
                 </Routes>
             </main>

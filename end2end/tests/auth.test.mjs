@@ -21,7 +21,7 @@ const post = (path, body = {}, headers = {}) => fetch(`${url}${path}`, {
 
 // Every page the console has, and every endpoint under /api from the server's own access
 // table (`flotilla endpoints`): the crawls cover each without a hand-kept list.
-const pages = ['/', '/hosts', '/swarms/new', '/swarms/prod', '/swarms/prod/stacks/new', '/swarms/prod/stacks/shop', '/login', '/setup', '/audit', '/docs/api', '/no-such-page'];
+const pages = ['/', '/hosts', '/swarms/new', '/swarms/prod', '/swarms/prod/stacks/new', '/swarms/prod/stacks/shop', '/login', '/setup', '/audit', '/docs/api', '/users', '/no-such-page'];
 const endpoints = JSON.parse(flotillaCli({ dataDir: newDataDir(), databaseUrl: '' }, ['endpoints']));
 const ranks = { viewer: 1, operator: 2, admin: 3 };
 const signedIn = endpoints.filter((e) => e.access in ranks);

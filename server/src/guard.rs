@@ -143,12 +143,13 @@ pub(crate) async fn authenticate(
         .get(SESSION_STARTED)
         .await
         .map_err(|e| internal(&e))?;
-    // Looked up on every request so a removed user, a changed role or a new password takes
-    // effect at once.
+    // Looked up on every request so a removed or disabled user, a changed role or a new
+    // password takes effect at once.
     let user = store.find_user(&name).await.map_err(|e| internal(&e))?;
     let age = started.map(|at| flotilla_store::now_millis().saturating_sub(at));
     let valid = |user: &flotilla_store::User| {
-        Some(user.session_epoch) == epoch
+        !user.is_disabled()
+            && Some(user.session_epoch) == epoch
             && age.is_some_and(|age| age < SESSION_LIFETIME.as_millis() as i64)
     };
     match user {

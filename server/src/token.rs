@@ -15,6 +15,9 @@ pub enum TokenCommand {
         /// else.
         #[arg(long)]
         role: String,
+        /// Days until the token stops working (1 to 3650); without it, until revoked.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
         #[command(flatten)]
         database: DatabaseArgs,
     },
@@ -31,18 +34,26 @@ pub async fn run(command: TokenCommand) -> Result<(), String> {
         TokenCommand::Create {
             name,
             role,
+            expires_in_days,
             database,
         } => {
             flotilla_store::check_name("token name", &name)?;
             let role: Role = role.parse().map_err(|err| format!("--role: {err}"))?;
             let store = database.open().await?;
-            let request = serde_json::json!({ "name": name, "role": role.as_str() });
+            let expires_at = expires_in_days
+                .map(|days| flotilla_store::now_millis() + i64::from(days) * 86_400_000);
+            let request = match expires_in_days {
+                Some(days) => serde_json::json!({
+                    "name": name, "role": role.as_str(), "expires_in_days": days
+                }),
+                None => serde_json::json!({ "name": name, "role": role.as_str() }),
+            };
             let token = audited(
                 &store,
                 "token.create",
                 &name,
                 request,
-                store.create_token(&name, role),
+                store.create_expiring_token(&name, role, expires_at),
             )
             .await?;
             eprintln!("token {name} ({role}) created; it is shown only this once:");

@@ -11,5 +11,6 @@ pub mod stacks;
 pub mod swarm;
 pub mod swarm_admin;
 pub mod swarms;
+pub mod users;
 pub mod visualizer;
 pub mod webhooks;

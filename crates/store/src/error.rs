@@ -14,6 +14,8 @@ pub enum StoreError {
     SetupDone,
     #[error("no user named `{0}`")]
     NoSuchUser(String),
+    #[error("`{0}` is the last enabled admin: make another user an admin first")]
+    LastAdmin(String),
     #[error("a token named `{0}` already exists")]
     TokenExists(String),
     #[error("no live token named `{0}`")]

@@ -93,7 +93,26 @@ pub struct User {
     pub created_at: i64,
     /// Sessions begun in an earlier epoch are over (the password changed since).
     pub session_epoch: i64,
+    /// When an admin disabled the user (unix milliseconds): a disabled user cannot log in.
+    pub disabled_at: Option<i64>,
 }
+
+impl User {
+    pub fn is_disabled(&self) -> bool {
+        self.disabled_at.is_some()
+    }
+}
+
+/// The columns [`user_from_row`] reads.
+const USER_COLUMNS: &str = "id, name, role, created_at, session_epoch, disabled_at";
+
+/// Serialises the changes that could leave no enabled admin, on PostgreSQL (whose READ
+/// COMMITTED would let two of them each see the other admin still there).
+const ADMIN_LOCK: i64 = 7274014;
+
+/// The WHERE condition that keeps an enabled admin: the row is not one, or another is left.
+const KEEPS_AN_ADMIN: &str = "(role <> 'admin' OR disabled_at IS NOT NULL OR \
+     (SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL) > 1)";
 
 /// Passwords longer than this are refused before any hashing.
 pub const MAX_PASSWORD_LEN: usize = 1024;
@@ -137,6 +156,7 @@ fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User> {
         role: row.try_get::<String, _>("role")?.parse()?,
         created_at: row.try_get("created_at")?,
         session_epoch: row.try_get("session_epoch")?,
+        disabled_at: row.try_get("disabled_at")?,
     })
 }
 
@@ -177,6 +197,7 @@ impl Store {
             role,
             created_at: now_millis(),
             session_epoch: 0,
+            disabled_at: None,
         };
         let hash = hash_password(password).await?;
         let sql = if only_if_none {
@@ -212,24 +233,30 @@ impl Store {
     }
 
     pub async fn find_user(&self, name: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT id, name, role, created_at, session_epoch FROM users WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(self.pool())
-        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"))
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 
-    /// The user, when `password` is theirs. Unknown names and wrong passwords look alike,
-    /// in what they answer and in how long they take.
+    /// Every user, by name.
+    pub async fn list_users(&self) -> Result<Vec<User>> {
+        let rows = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(user_from_row).collect()
+    }
+
+    /// The user, when `password` is theirs and they are not disabled. Unknown names, wrong
+    /// passwords and disabled users look alike, in what they answer and in how long they take.
     pub async fn verify_password(&self, name: &str, password: &str) -> Result<Option<User>> {
         if password.len() > MAX_PASSWORD_LEN {
             return Ok(None);
         }
-        let row = sqlx::query(
-            "SELECT id, name, role, created_at, session_epoch, password_hash FROM users WHERE name = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE name = $1"
+        ))
         .bind(name)
         .fetch_optional(self.pool())
         .await?;
@@ -239,9 +266,89 @@ impl Store {
         };
         let matches = password_matches(password, stored).await?;
         match row {
-            Some(row) if matches => Ok(Some(user_from_row(&row)?)),
+            Some(row) if matches => Ok(Some(user_from_row(&row)?).filter(|u| !u.is_disabled())),
             _ => Ok(None),
         }
+    }
+
+    /// A transaction in which the set of enabled admins changes only through it: on
+    /// PostgreSQL under a lock every such change takes, on SQLite under the one writer lock
+    /// its first UPDATE takes (before reading what its WHERE clause counts).
+    async fn begin_admin_change(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self.pool().begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query(&format!("SELECT pg_advisory_xact_lock({ADMIN_LOCK})"))
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// Why an UPDATE guarded by [`KEEPS_AN_ADMIN`] changed nothing.
+    async fn why_unchanged(&self, name: &str) -> Result<StoreError> {
+        Ok(match self.find_user(name).await? {
+            None => StoreError::NoSuchUser(name.to_owned()),
+            Some(_) => StoreError::LastAdmin(name.to_owned()),
+        })
+    }
+
+    /// Gives `name` the role `role`. Demoting the last enabled admin is refused, in the same
+    /// statement that demotes, so two admins demoting each other at once leave one.
+    pub async fn set_role(&self, name: &str, role: Role) -> Result<()> {
+        if role == Role::Metrics {
+            return Err(StoreError::Invalid(
+                "metrics is a scope for tokens that read /metrics, not a user's role".into(),
+            ));
+        }
+        let sql = if role == Role::Admin {
+            "UPDATE users SET role = $1 WHERE name = $2".to_owned()
+        } else {
+            format!("UPDATE users SET role = $1 WHERE name = $2 AND {KEEPS_AN_ADMIN}")
+        };
+        let mut tx = self.begin_admin_change().await?;
+        let done = sqlx::query(&sql)
+            .bind(role.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        if done.rows_affected() == 0 {
+            return Err(self.why_unchanged(name).await?);
+        }
+        Ok(())
+    }
+
+    /// Disables `name` (they cannot log in, and their sessions end at once) or enables them
+    /// again. Disabling the last enabled admin is refused, in the same statement that
+    /// disables. Disabling a disabled user, or enabling an enabled one, changes nothing.
+    pub async fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
+        if !disabled {
+            let done = sqlx::query("UPDATE users SET disabled_at = NULL WHERE name = $1")
+                .bind(name)
+                .execute(self.pool())
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NoSuchUser(name.to_owned()));
+            }
+            return Ok(());
+        }
+        let mut tx = self.begin_admin_change().await?;
+        let done = sqlx::query(&format!(
+            "UPDATE users SET disabled_at = $1, session_epoch = session_epoch + 1 \
+             WHERE name = $2 AND disabled_at IS NULL AND {KEEPS_AN_ADMIN}"
+        ))
+        .bind(now_millis())
+        .bind(name)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        if done.rows_affected() == 0 {
+            return match self.find_user(name).await? {
+                Some(user) if user.is_disabled() => Ok(()),
+                _ => Err(self.why_unchanged(name).await?),
+            };
+        }
+        Ok(())
     }
 
     /// Sets a new password and ends every session the user has.

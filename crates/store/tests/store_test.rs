@@ -242,6 +242,189 @@ async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
         .is_err());
     hosts_and_swarms(&store).await;
     stack_versions(&store).await;
+    users_and_tokens_from_the_console(&store).await;
+}
+
+/// Roles, disabling and expiring tokens: the last enabled admin stays, whatever two admins
+/// do at once; a disabled user cannot log in; an expired or revoked token is not found; the
+/// token list shows what a page needs and never a token's text or hash.
+async fn users_and_tokens_from_the_console(store: &Store) {
+    // alice (from above) is the only admin so far.
+    assert!(matches!(
+        store.set_role("alice", Role::Operator).await,
+        Err(StoreError::LastAdmin(name)) if name == "alice"
+    ));
+    assert!(matches!(
+        store.set_disabled("alice", true).await,
+        Err(StoreError::LastAdmin(_))
+    ));
+    assert!(matches!(
+        store.set_role("nobody", Role::Viewer).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    assert!(matches!(
+        store.set_disabled("nobody", true).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    assert!(store.set_role("alice", Role::Metrics).await.is_err());
+
+    store
+        .add_user("olga", "olga password", Role::Operator)
+        .await
+        .expect("add olga");
+    store.set_role("olga", Role::Admin).await.expect("promote");
+    // Two admins demoting each other at once: one of them stays an admin.
+    let (a, b) = tokio::join!(
+        store.set_role("alice", Role::Viewer),
+        store.set_role("olga", Role::Viewer)
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one demotion: {a:?} {b:?}");
+    let admins = |users: Vec<flotilla_store::User>| {
+        users
+            .into_iter()
+            .filter(|u| u.role == Role::Admin && !u.is_disabled())
+            .map(|u| u.name)
+            .collect::<Vec<_>>()
+    };
+    let left = admins(store.list_users().await.expect("users"));
+    assert_eq!(left.len(), 1, "{left:?}");
+    let other = if left[0] == "alice" { "olga" } else { "alice" };
+    store.set_role(other, Role::Admin).await.expect("again");
+    // The same with disabling.
+    let epochs: Vec<(String, i64)> = store
+        .list_users()
+        .await
+        .expect("users")
+        .into_iter()
+        .map(|u| (u.name, u.session_epoch))
+        .collect();
+    let (a, b) = tokio::join!(
+        store.set_disabled("alice", true),
+        store.set_disabled("olga", true)
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one disabled: {a:?} {b:?}");
+    let left = admins(store.list_users().await.expect("users"));
+    assert_eq!(left.len(), 1, "{left:?}");
+    let disabled = if left[0] == "alice" { "olga" } else { "alice" };
+    let password = if disabled == "alice" {
+        "new secret"
+    } else {
+        "olga password"
+    };
+    let before = store
+        .find_user(disabled)
+        .await
+        .expect("find")
+        .expect("kept");
+    assert!(before.is_disabled());
+    let epoch = epochs
+        .iter()
+        .find(|(n, _)| n == disabled)
+        .expect("listed")
+        .1;
+    assert_eq!(
+        before.session_epoch,
+        epoch + 1,
+        "disabling ends the sessions"
+    );
+    assert_eq!(
+        store
+            .verify_password(disabled, password)
+            .await
+            .expect("verify"),
+        None,
+        "a disabled user cannot log in"
+    );
+    // Disabling again changes nothing; a disabled admin does not count as the last one.
+    store
+        .set_disabled(disabled, true)
+        .await
+        .expect("idempotent");
+    assert!(matches!(
+        store.set_disabled(&left[0], true).await,
+        Err(StoreError::LastAdmin(_))
+    ));
+    store
+        .set_role(disabled, Role::Viewer)
+        .await
+        .expect("demote a disabled admin");
+    store.set_disabled(disabled, false).await.expect("enable");
+    let after = store
+        .verify_password(disabled, password)
+        .await
+        .expect("verify");
+    let after = after.expect("enabled users log in again");
+    assert_eq!(after.role, Role::Viewer);
+    assert_eq!(
+        after.session_epoch, before.session_epoch,
+        "enabling starts none"
+    );
+    assert!(matches!(
+        store.set_disabled("nobody", false).await,
+        Err(StoreError::NoSuchUser(_))
+    ));
+    let listed = store.list_users().await.expect("users");
+    let names: Vec<&str> = listed.iter().map(|u| u.name.as_str()).collect();
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "{names:?}");
+
+    // Tokens that expire, are revoked, and are listed without their secret.
+    let now = flotilla_store::now_millis();
+    let expired = store
+        .create_expiring_token("old", Role::Viewer, Some(now - 1))
+        .await
+        .expect("expired token");
+    assert_eq!(
+        store.find_token(&expired).await.expect("find"),
+        None,
+        "an expired token is dead"
+    );
+    let day = 86_400_000;
+    let live = store
+        .create_expiring_token("deploy", Role::Operator, Some(now + day))
+        .await
+        .expect("expiring token");
+    let found = store.find_token(&live).await.expect("find").expect("live");
+    assert_eq!(
+        (found.role, found.expires_at),
+        (Role::Operator, Some(now + day))
+    );
+    let revoked = store
+        .create_token("gone", Role::Admin)
+        .await
+        .expect("token");
+    store.revoke_token("gone").await.expect("revoke");
+    assert_eq!(store.find_token(&revoked).await.expect("find"), None);
+    let tokens = store.list_tokens().await.expect("tokens");
+    let deploy = tokens.iter().find(|t| t.name == "deploy").expect("listed");
+    assert_eq!(deploy.role, Role::Operator);
+    assert_eq!(deploy.expires_at, Some(now + day));
+    assert!((now - 60_000..=now + 60_000).contains(&deploy.created_at));
+    assert!(!deploy.is_expired(now));
+    let old = tokens
+        .iter()
+        .find(|t| t.name == "old")
+        .expect("expired, listed");
+    assert!(old.is_expired(now));
+    assert!(
+        tokens.iter().all(|t| !t.name.starts_with("gone")),
+        "revoked tokens are not listed"
+    );
+    let shown = format!("{tokens:?}");
+    for secret in [&expired, &live, &revoked] {
+        use sha2::Digest;
+        let hash: String = sha2::Sha256::digest(secret.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert!(
+            !shown.contains(secret.as_str()) && !shown.contains(&hash),
+            "{shown}"
+        );
+    }
+    store
+        .revoke_token("old")
+        .await
+        .expect("an expired token can be revoked");
 }
 
 /// Each deploy is the stack's next version, kept whole and found again by number.
