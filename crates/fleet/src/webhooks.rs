@@ -161,13 +161,31 @@ impl Fleet {
     }
 
     /// The hook whose token is `token`. Unknown tokens cost one indexed look-up of the
-    /// token's hash, as known ones do.
+    /// token's hash, as known ones do. A hook acts for whoever made it: once they may no
+    /// longer deploy (removed, disabled, demoted, their token revoked or expired), it is
+    /// as unknown.
     pub async fn webhook_for(&self, token: &str) -> Result<WebhookInfo> {
-        self.store
-            .call_webhook(token)
+        let unknown = || FleetError::NotFound("no webhook has this token".into());
+        let hook = self.store.call_webhook(token).await?.ok_or_else(unknown)?;
+        if !self.may_still_deploy(&hook.created_by).await? {
+            return Err(unknown());
+        }
+        Ok(info(hook))
+    }
+
+    async fn may_still_deploy(&self, principal: &str) -> Result<bool> {
+        if let Some(name) = principal.strip_prefix("token:") {
+            let now = flotilla_store::now_millis();
+            let tokens = self.store.list_tokens().await?;
+            return Ok(tokens
+                .iter()
+                .any(|t| t.name == name && !t.is_expired(now) && t.role.allows(Role::Operator)));
+        }
+        Ok(self
+            .store
+            .find_user(principal)
             .await?
-            .map(info)
-            .ok_or_else(|| FleetError::NotFound("no webhook has this token".into()))
+            .is_some_and(|user| !user.is_disabled() && user.role.allows(Role::Operator)))
     }
 
     /// Does what hook `id` is for, as `by` (the hook) called from `from`.
