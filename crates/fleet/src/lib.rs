@@ -95,24 +95,39 @@ impl Fleet {
         self
     }
 
-    /// Waits for the lock of `stack` on swarm `swarm_id` (none for a service in no stack).
+    /// Waits for the lock of `stack` on swarm `swarm_id` (none for a service in no stack):
+    /// first this console's, then the one shared by every console on the database, so
+    /// deploys of one stack from two consoles run one after the other.
     pub(crate) async fn lock_stack(
         &self,
         swarm_id: &str,
         stack: Option<String>,
-    ) -> Option<tokio::sync::OwnedMutexGuard<()>> {
-        let stack = stack?;
+    ) -> Result<Option<StackLock>> {
+        let Some(stack) = stack else {
+            return Ok(None);
+        };
+        let name = format!("{swarm_id}/{stack}");
         let lock = {
             let mut locks = self.stack_locks.lock().unwrap_or_else(|p| p.into_inner());
-            locks
-                .entry(format!("{swarm_id}/{stack}"))
-                .or_default()
-                .clone()
+            locks.entry(name.clone()).or_default().clone()
         };
-        Some(lock.lock_owned().await)
+        let local = lock.lock_owned().await;
+        let shared = self.store.shared_lock(&format!("stack:{name}")).await?;
+        Ok(Some(StackLock {
+            _shared: shared,
+            _local: local,
+        }))
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
+}
+
+/// A stack's lock, held while it is deployed or one of its services changed.
+pub(crate) struct StackLock {
+    // Released first, so a waiter in this console never holds a database connection
+    // waiting for a lock this console still holds.
+    _shared: flotilla_store::SharedLock,
+    _local: tokio::sync::OwnedMutexGuard<()>,
 }

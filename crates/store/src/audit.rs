@@ -9,6 +9,8 @@ pub enum AuditOutcome {
     Pending,
     Ok,
     Error,
+    /// The console stopped, or the request was cancelled, before the action finished.
+    Interrupted,
 }
 
 impl AuditOutcome {
@@ -17,6 +19,7 @@ impl AuditOutcome {
             Self::Pending => "pending",
             Self::Ok => "ok",
             Self::Error => "error",
+            Self::Interrupted => "interrupted",
         }
     }
 
@@ -24,6 +27,7 @@ impl AuditOutcome {
         match text {
             "ok" => Self::Ok,
             "error" => Self::Error,
+            "interrupted" => Self::Interrupted,
             _ => Self::Pending,
         }
     }
@@ -69,8 +73,8 @@ impl Store {
     pub async fn audit_begin(&self, event: &NewAuditEvent) -> Result<String> {
         let id = new_id();
         sqlx::query(
-            "INSERT INTO audit_events (id, at, actor, client_addr, action, target, request, outcome) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending')",
+            "INSERT INTO audit_events (id, at, actor, client_addr, action, target, request, outcome, \
+             console_id) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8)",
         )
         .bind(&id)
         .bind(now_millis())
@@ -79,6 +83,7 @@ impl Store {
         .bind(&event.action)
         .bind(&event.target)
         .bind(&event.request)
+        .bind(self.console_id())
         .execute(self.pool())
         .await?;
         Ok(id)
@@ -108,16 +113,52 @@ impl Store {
 
     /// Runs `action` between `audit_begin` and `audit_finish`: the row is on disk before the
     /// action touches anything. The outer error is the audit log's, the inner the action's.
+    /// Dropped before the end (the client went away and the request with it), the row says
+    /// interrupted rather than pending.
     pub async fn audited<T, E: std::fmt::Display>(
         &self,
         event: &NewAuditEvent,
         action: impl std::future::Future<Output = std::result::Result<T, E>>,
     ) -> Result<std::result::Result<T, E>> {
         let id = self.audit_begin(event).await?;
+        let mut unfinished = Unfinished {
+            store: Some(self.clone()),
+            id: id.clone(),
+        };
         let result = action.await;
+        unfinished.store = None;
         let outcome = result.as_ref().map(drop).map_err(ToString::to_string);
         self.audit_finish(&id, outcome).await?;
         Ok(result)
+    }
+
+    /// Marks event `id` interrupted with `why`, unless it has ended.
+    pub async fn audit_interrupt(&self, id: &str, why: &str) -> Result<()> {
+        sqlx::query(
+            "UPDATE audit_events SET outcome = 'interrupted', error = $1, finished_at = $2 \
+             WHERE id = $3 AND outcome = 'pending'",
+        )
+        .bind(why)
+        .bind(now_millis())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// The newest deploy of `target` (`swarm/stack`) when it was interrupted: a stack whose
+    /// last deploy never finished.
+    pub async fn interrupted_deploy(&self, target: &str) -> Result<Option<AuditEvent>> {
+        let row = sqlx::query(
+            "SELECT id, at, actor, client_addr, action, target, request, outcome, error, finished_at \
+             FROM audit_events WHERE target = $1 AND action IN ('stack.deploy', 'stack.redeploy') \
+             ORDER BY at DESC, id LIMIT 1",
+        )
+        .bind(target)
+        .fetch_optional(self.pool())
+        .await?;
+        let event = row.as_ref().map(event_from).transpose()?;
+        Ok(event.filter(|event| event.outcome == AuditOutcome::Interrupted))
     }
 
     /// The newest events that match `filter`, newest first.
@@ -136,21 +177,45 @@ impl Store {
         .bind(filter.target.clone().unwrap_or_default())
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    id: row.try_get("id")?,
-                    at: row.try_get("at")?,
-                    actor: row.try_get("actor")?,
-                    client_addr: row.try_get("client_addr")?,
-                    action: row.try_get("action")?,
-                    target: row.try_get("target")?,
-                    request: row.try_get("request")?,
-                    outcome: AuditOutcome::parse(&row.try_get::<String, _>("outcome")?),
-                    error: row.try_get("error")?,
-                    finished_at: row.try_get("finished_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(event_from).collect()
+    }
+}
+
+fn event_from(row: &sqlx::any::AnyRow) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        actor: row.try_get("actor")?,
+        client_addr: row.try_get("client_addr")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        request: row.try_get("request")?,
+        outcome: AuditOutcome::parse(&row.try_get::<String, _>("outcome")?),
+        error: row.try_get("error")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+/// Marks its event interrupted when dropped while still armed (holding the store).
+struct Unfinished {
+    store: Option<Store>,
+    id: String,
+}
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        let Some(store) = self.store.take() else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let id = std::mem::take(&mut self.id);
+        runtime.spawn(async move {
+            let why = "the request was cancelled before the action finished";
+            if let Err(err) = store.audit_interrupt(&id, why).await {
+                tracing::warn!(%err, %id, "audit log: cannot mark an event interrupted");
+            }
+        });
     }
 }

@@ -2,7 +2,9 @@ use thiserror::Error;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://USER@HOST/DB")]
+    #[error(
+        "unsupported database URL scheme `{0}:`: use sqlite://PATH or postgres://USER@HOST/DB"
+    )]
     BadUrl(String),
     #[error("cannot open the database: {0}")]
     Connect(String),

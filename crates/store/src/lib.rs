@@ -2,9 +2,13 @@
 //! when the URL says `postgres://`; the same embedded migrations and the same queries run on
 //! both, through sqlx's `Any` driver.
 
+mod attempts;
 mod audit;
+mod consoles;
 mod error;
 mod hosts;
+mod locks;
+mod logins;
 mod metrics;
 mod registries;
 mod sealing;
@@ -19,9 +23,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
+pub use attempts::StackAttempt;
 pub use audit::{AuditEvent, AuditFilter, AuditOutcome, NewAuditEvent};
+pub use consoles::{HEARTBEAT, STALE_AFTER};
 pub use error::StoreError;
 pub use hosts::{Host, NewHost, SwarmRecord, TlsMaterial};
+pub use locks::SharedLock;
 pub use metrics::{subject_id, Retention, Sample, Subject, SubjectKind};
 pub use registries::{PushRedeploy, Registry};
 pub use sealing::SecretKey;
@@ -47,6 +54,8 @@ pub struct Store {
     backend: Backend,
     /// Seals secrets at rest, when the store was given a key.
     sealer: Option<sealing::Sealer>,
+    /// Names this process among the consoles sharing the database (audit rows carry it).
+    console_id: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -59,7 +68,9 @@ impl Store {
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            return Err(StoreError::BadUrl(url.to_owned()));
+            // Only the scheme: the rest may hold a password.
+            let scheme = url.split(':').next().unwrap_or_default();
+            return Err(StoreError::BadUrl(scheme.chars().take(20).collect()));
         };
         let url = match backend {
             // Create the file on first start; WAL lets readers work while a write is on.
@@ -67,6 +78,17 @@ impl Store {
             _ => url.to_owned(),
         };
         let options: AnyConnectOptions = url.parse().map_err(StoreError::connect)?;
+        // One connection first: a server that refuses says why, where the pool would only
+        // say that it timed out.
+        use sqlx::Connection;
+        let first = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            sqlx::AnyConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| StoreError::Connect("no answer within 10 s".into()))?
+        .map_err(StoreError::connect)?;
+        let _ = first.close().await;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 10 })
             .connect_with(options)
@@ -83,6 +105,7 @@ impl Store {
             pool,
             backend,
             sealer: None,
+            console_id: new_id().into(),
         })
     }
 

@@ -1,87 +1,12 @@
 //! The same checks on both backends: SQLite in a temporary directory, and a real PostgreSQL
 //! server this harness starts (Debian's `postgresql`) on loopback and stops afterwards.
 
-use std::path::PathBuf;
-use std::process::Command;
-
+mod consoles_checks;
 mod metrics_checks;
+mod postgres;
 
 use flotilla_store::{AuditFilter, AuditOutcome, Backend, NewAuditEvent, Role, Store, StoreError};
-
-/// A throwaway PostgreSQL cluster owned by the `postgres` user, on a free loopback port.
-struct Postgres {
-    dir: PathBuf,
-    bin: PathBuf,
-    url: String,
-}
-
-impl Postgres {
-    fn start() -> Self {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .expect(
-                "PostgreSQL is not installed (apt-get install -y postgresql; make test does it)",
-            )
-            .filter_map(|entry| entry.ok().map(|e| e.path().join("bin")))
-            .find(|bin| bin.join("initdb").exists())
-            .expect("no initdb under /usr/lib/postgresql");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let dir = std::env::temp_dir().join(format!("flotilla-pg-{port}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("create the cluster directory");
-        let as_postgres = |script: String| {
-            let status = Command::new("su")
-                .args(["postgres", "-s", "/bin/sh", "-c", &script])
-                .status()
-                .expect("run su");
-            assert!(status.success(), "`{script}` failed");
-        };
-        Command::new("chown")
-            .arg("postgres:postgres")
-            .arg(&dir)
-            .status()
-            .expect("chown");
-        let data = dir.join("data");
-        as_postgres(format!(
-            "{}/initdb -D {} -A trust -U flotilla >/dev/null",
-            bin.display(),
-            data.display()
-        ));
-        as_postgres(format!(
-            "{}/pg_ctl -D {} -l {}/log -w -o \"-k {} -c listen_addresses=127.0.0.1 -p {port}\" start >/dev/null",
-            bin.display(),
-            data.display(),
-            dir.display(),
-            dir.display()
-        ));
-        Self {
-            url: format!("postgres://flotilla@127.0.0.1:{port}/postgres"),
-            dir,
-            bin,
-        }
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("su")
-            .args([
-                "postgres",
-                "-s",
-                "/bin/sh",
-                "-c",
-                &format!(
-                    "{}/pg_ctl -D {}/data -m immediate stop >/dev/null",
-                    self.bin.display(),
-                    self.dir.display()
-                ),
-            ])
-            .status();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
+use postgres::Postgres;
 
 async fn accounts_and_audit_survive_a_reopen(url: &str, backend: Backend) {
     let store = Store::open(url).await.expect("open");
@@ -557,6 +482,12 @@ async fn postgres_keeps_accounts_and_audit() {
     accounts_and_audit_survive_a_reopen(&postgres.url, Backend::Postgres).await;
     let store = Store::open(&postgres.url).await.expect("reopen");
     metrics_checks::downsampling_with_a_controlled_clock(&store).await;
+    let second = Store::open(&postgres.url).await.expect("a second console");
+    consoles_checks::orphaned_actions_are_marked_interrupted(&store, &second).await;
+    consoles_checks::a_cancelled_action_is_recorded_as_interrupted(&store).await;
+    consoles_checks::attempts_keep_the_newest_input(&store).await;
+    consoles_checks::shared_locks_exclude_other_consoles(&store, &second).await;
+    consoles_checks::login_failures_are_shared(&store, &second).await;
 }
 
 #[tokio::test]

@@ -359,7 +359,7 @@ impl Fleet {
         let first = client.service(id).await?;
         let name = first.name().to_owned();
         let stack = crate::services::stack_of(&first.spec);
-        let _serial = self.lock_stack(&swarm.id, stack.clone()).await;
+        let _serial = self.lock_stack(&swarm.id, stack.clone()).await?;
         let pinned = flotilla_stack::pinned_image(tagged, &found.digest);
         let running = image_of(&first.spec);
         if running == pinned {

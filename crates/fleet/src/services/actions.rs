@@ -223,7 +223,7 @@ impl Fleet {
                 ))
             }
         }
-        let _serial = self.lock_stack(&swarm.id, stack_of(&found.spec)).await;
+        let _serial = self.lock_stack(&swarm.id, stack_of(&found.spec)).await?;
         let prepared = match record {
             Some(_) => {
                 self.prepare_record(&swarm, &found, Field::Replicas, &replicas.to_string())
@@ -277,7 +277,7 @@ impl Fleet {
         let client = self.manager(&swarm).await?;
         let found = client.service(service).await?;
         let name = found.name().to_owned();
-        let _serial = self.lock_stack(&swarm.id, stack_of(&found.spec)).await;
+        let _serial = self.lock_stack(&swarm.id, stack_of(&found.spec)).await?;
         let prepared = match record {
             Some(_) => {
                 self.prepare_record(&swarm, &found, Field::Image, image)
