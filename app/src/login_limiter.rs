@@ -1,5 +1,6 @@
 //! Failed logins, counted per (account, client address) and per client address over a
-//! sliding window. A guess is reserved under the same lock as the check, so simultaneous
+//! sliding window. Consoles sharing a database also count each other's failures
+//! ([`shared_keys`], noted in the database by the login function). A guess is reserved under the same lock as the check, so simultaneous
 //! guesses cannot all slip past the limit; an account cannot be locked by someone else's
 //! address; and the table is bounded, so hostile names cannot grow it.
 
@@ -24,6 +25,20 @@ enum Key {
     Pair(String, IpAddr),
     Client(IpAddr),
 }
+
+/// The names under which a failed login is noted in the database for the other consoles:
+/// the pair's and the address's (the address's alone for a name that cannot be an account).
+pub fn shared_keys(account: Option<&str>, client: IpAddr) -> Vec<String> {
+    let mut keys: Vec<String> = account
+        .map(|account| format!("pair {account} {client}"))
+        .into_iter()
+        .collect();
+    keys.push(format!("client {client}"));
+    keys
+}
+
+/// How long a failure counts.
+pub const FAILURES_COUNT_FOR: Duration = WINDOW;
 
 impl Key {
     fn limit(&self) -> usize {
@@ -86,24 +101,46 @@ impl LoginLimiter {
     /// Reserves a guess at `account` from `client`, or refuses it when either count is at
     /// its limit (guesses being checked count too).
     pub fn begin(&self, account: &str, client: IpAddr) -> Result<Attempt<'_>, AppError> {
+        self.begin_counting(account, client, &[])
+    }
+
+    /// [`LoginLimiter::begin`], counting also `elsewhere`: the failures other consoles noted
+    /// under [`shared_keys`] of the same account and address, in that order.
+    pub fn begin_counting(
+        &self,
+        account: &str,
+        client: IpAddr,
+        elsewhere: &[usize],
+    ) -> Result<Attempt<'_>, AppError> {
         let keys = vec![Key::Pair(account.to_owned(), client), Key::Client(client)];
-        self.reserve(keys)
+        self.reserve(keys, elsewhere)
     }
 
     /// Reserves a guess from `client` for a name that cannot be an account.
     pub fn begin_unnamed(&self, client: IpAddr) -> Result<Attempt<'_>, AppError> {
-        self.reserve(vec![Key::Client(client)])
+        self.begin_unnamed_counting(client, &[])
     }
 
-    fn reserve(&self, keys: Vec<Key>) -> Result<Attempt<'_>, AppError> {
+    /// [`LoginLimiter::begin_unnamed`], counting also the address's failures elsewhere.
+    pub fn begin_unnamed_counting(
+        &self,
+        client: IpAddr,
+        elsewhere: &[usize],
+    ) -> Result<Attempt<'_>, AppError> {
+        self.reserve(vec![Key::Client(client)], elsewhere)
+    }
+
+    fn reserve(&self, keys: Vec<Key>, elsewhere: &[usize]) -> Result<Attempt<'_>, AppError> {
         let now = Instant::now();
         let mut windows = self.lock();
-        for key in &keys {
-            if let Some(window) = windows.get_mut(key) {
+        for (i, key) in keys.iter().enumerate() {
+            let others = elsewhere.get(i).copied().unwrap_or(0);
+            let here = windows.get_mut(key).map_or(0, |window| {
                 window.forget_old(now);
-                if window.failures.len() + window.pending >= key.limit() {
-                    return Err(refused());
-                }
+                window.failures.len() + window.pending
+            });
+            if here.saturating_add(others) >= key.limit() {
+                return Err(refused());
             }
         }
         if windows.len() + keys.len() > MAX_KEYS {
@@ -218,6 +255,24 @@ mod tests {
 
     const A: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
     const B: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    #[test]
+    fn failures_noted_by_other_consoles_count_too() {
+        let limiter = LoginLimiter::default();
+        assert_eq!(shared_keys(Some("ada"), A).len(), 2);
+        limiter.begin("ada", A).expect("allowed").failed();
+        assert!(limiter.begin_counting("ada", A, &[3, 3]).is_ok());
+        assert!(
+            limiter.begin_counting("ada", A, &[4, 4]).is_err(),
+            "1 here + 4 elsewhere"
+        );
+        assert!(
+            limiter.begin_counting("bob", A, &[0, 19]).is_err(),
+            "the address's 20"
+        );
+        assert!(limiter.begin_unnamed_counting(B, &[20]).is_err());
+        assert!(limiter.begin_unnamed_counting(B, &[0]).is_ok());
+    }
 
     #[test]
     fn five_failures_lock_the_account_for_that_address_only() {

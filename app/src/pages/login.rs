@@ -56,13 +56,20 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
     let ip = client_ip()
         .await
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let since = flotilla_store::now_millis()
+        - i64::try_from(crate::login_limiter::FAILURES_COUNT_FOR.as_millis()).unwrap_or(0);
     // A name no user can have costs no hashing and takes no room in the limiter.
     if flotilla_store::check_name("user name", &name).is_err() {
-        limiter.begin_unnamed(ip)?.failed();
+        let keys = crate::login_limiter::shared_keys(None, ip);
+        let elsewhere = store.login_failures_elsewhere(&keys, since).await?;
+        limiter.begin_unnamed_counting(ip, &elsewhere)?.failed();
+        store.record_login_failure(&keys).await?;
         tracing::warn!(user = %shown(&name), client = %ip, "failed login: not a user name");
         return Err(wrong());
     }
-    let attempt = limiter.begin(&name, ip)?;
+    let keys = crate::login_limiter::shared_keys(Some(&name), ip);
+    let elsewhere = store.login_failures_elsewhere(&keys, since).await?;
+    let attempt = limiter.begin_counting(&name, ip, &elsewhere)?;
     let anyone = Principal {
         name: name.clone(),
         role: Role::Viewer,
@@ -85,6 +92,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
     match user {
         Ok(user) => {
             attempt.succeeded();
+            store.clear_login_failures(&keys[0]).await?;
             log_in(&session().await?, &user).await?;
             tracing::info!(user = %user.name, client = %ip, "logged in");
             leptos_axum::redirect("/");
@@ -92,6 +100,7 @@ pub async fn login(name: String, password: String) -> Result<(), AppError> {
         }
         Err(err) if err.code == ErrorCode::Forbidden => {
             attempt.failed();
+            store.record_login_failure(&keys).await?;
             tracing::warn!(user = %name, client = %ip, "failed login");
             Err(err)
         }
