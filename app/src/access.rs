@@ -133,6 +133,9 @@ pub static ENDPOINTS: &[Endpoint] = &[
     call::<stacks::editor::StackSource>(OPERATOR),
     call::<stacks::editor::DeployStack>(OPERATOR),
     call::<stacks::history::RedeployVersion>(OPERATOR),
+    // Viewers see that the deploy was interrupted; what is left is planned for operators.
+    call::<stacks::interrupted::StackInterruption>(VIEWER),
+    call::<stacks::interrupted::FinishInterrupted>(OPERATOR),
     call::<stacks::remove::RemoveStack>(OPERATOR),
     call::<stacks::page::StackDrift>(VIEWER),
     call::<stacks::images::StackImages>(VIEWER),

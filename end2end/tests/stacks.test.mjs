@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clickUntil, Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli, serverBin } from './support.mjs';
+import { clickUntil, Sandbox, startConsole, launchBrowser, eventually, artifacts, createFirstAdmin, flotillaCli, serverBin, newDataDir } from './support.mjs';
 
 const sandbox = new Sandbox('fltste', '10.222.0', 3);
 let console_;
@@ -309,6 +309,114 @@ configs:
     assert.equal(removed.status, 200);
   }
   await eventually(() => assert.deepEqual(serviceLs(), servicesBefore), { timeoutMs: 30_000 });
+});
+
+test('a console killed (kill -9) or stopped (SIGTERM) in the middle of a deploy: after a restart the audit log and the stack page say interrupted, show what is left, and one redeploy converges', async () => {
+  const dataDir = newDataDir();
+  let second = await startConsole({ dataDir });
+  const admin = flotillaCli(second, ['token', 'create', 'crash-admin', '--role', 'admin']).trim();
+  flotillaCli(second, ['user', 'add', 'olga', '--role', 'operator'], 'olga password 1\n');
+  const call = (path, init = {}) => fetch(`${second.url}${path}`, {
+    ...init, headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', ...init.headers },
+  });
+  const adopted = await call('/api/v1/swarms', { method: 'POST', body: JSON.stringify({ name: 'prod', manager: sandbox.socket(1) }) });
+  assert.equal(adopted.status, 201, await adopted.text());
+  const compose = 'services:\n' + Array.from({ length: 10 }, (_, i) => `  s${i}:\n    image: local/busybox:1\n    command: ["sleep", "3600"]\n    networks: [n${i % 3}]\n`).join('')
+    + 'networks:\n  n0: {}\n  n1: {}\n  n2: {}\n';
+  const crashServices = () => serviceLs().filter((line) => line.startsWith('crash_'));
+  const crashNetworks = () => sandbox.docker(1, 'network', 'ls', '--filter', 'name=crash_', '--format', '{{.Name}}').trim().split('\n').filter(Boolean);
+  const deploys = async () => JSON.parse(await (await fetch(`${second.url}/api/audit/list`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ actor: '', action: 'stack.deploy', outcome: '' }),
+  })).text()).filter((row) => row.target === 'prod/crash');
+  const removeCrash = async () => {
+    sandbox.docker(1, 'stack', 'rm', 'crash');
+    await eventually(() => assert.deepEqual([crashServices(), crashNetworks()], [[], []]), { timeoutMs: 60_000 });
+  };
+  const restart = async () => { second = await startConsole({ dataDir }); };
+
+  const serverFn = async (path, args) => fetch(`${second.url}/api/${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(args),
+  });
+  const interruption = async () => (await serverFn('stacks/interrupted', { swarm: 'prod', stack: 'crash' })).json();
+
+  // Killed before it touches the swarm: the manager's engine is frozen, so the deploy, its
+  // audit row written, waits on it when the console dies.
+  const engine = sandbox.enginePid(1);
+  process.kill(engine, 'SIGSTOP');
+  try {
+    call('/api/v1/swarms/prod/stacks/crash', { method: 'PUT', body: JSON.stringify({ compose }) }).catch(() => null);
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(second.pid, 'SIGKILL');
+    await second.exited;
+  } finally {
+    process.kill(engine, 'SIGCONT');
+  }
+  await restart();
+  const [killed] = await deploys();
+  assert.equal(killed.outcome, 'interrupted', 'marked at the next start');
+  assert.match(killed.error, /console stopped/);
+  assert.deepEqual([crashServices(), crashNetworks()], [[], []], 'nothing was made');
+  const context = await browser.newContext();
+  const olga = await context.newPage();
+  olga.on('pageerror', (err) => { throw new Error(`page error: ${err.message}`); });
+  await olga.goto(`${second.url}/login`, { waitUntil: 'networkidle' });
+  await olga.fill('#login-form input[name=name]', 'olga');
+  await olga.fill('#login-form input[name=password]', 'olga password 1');
+  await Promise.all([olga.waitForURL(`${second.url}/`), olga.click('#login-form button[type=submit]')]);
+  await olga.goto(`${second.url}/swarms/prod/stacks/crash`, { waitUntil: 'networkidle' });
+  await olga.waitForSelector('#interrupted-deploy');
+  assert.match(await olga.textContent('#interrupted-deploy'), /did not finish/);
+  const left = await olga.$$eval('#interrupted-deploy .plan-row[data-change=create]', (rows) => rows.map((r) => r.dataset.name).sort());
+  assert.equal(left.length, 13, `what is left: 10 services and 3 networks, got ${left}`);
+  await clickUntil(olga, '#finish-deploy', async () => assert.equal(await olga.$('#interrupted-deploy'), null));
+  await eventually(() => assert.equal(crashServices().length, 10), { timeoutMs: 60_000 });
+  assert.equal((await deploys())[0].outcome, 'ok');
+  await context.close();
+  const versions = await (await call('/api/v1/swarms/prod/stacks/crash/versions')).json();
+  assert.equal(versions.length, 1, 'one version: the deploy that finished');
+  await removeCrash();
+
+  // Killed outright once the first network exists (between networks and services, or later:
+  // the deploy is fast). Whatever it got to, nothing stays pending, and one deploy finishes it.
+  const racing = call('/api/v1/swarms/prod/stacks/crash', { method: 'PUT', body: JSON.stringify({ compose }) }).catch(() => null);
+  await eventually(() => assert.ok(crashNetworks().length > 0), { timeoutMs: 30_000, intervalMs: 5 });
+  process.kill(second.pid, 'SIGKILL');
+  await second.exited;
+  await racing;
+  await restart();
+  const [raced] = await deploys();
+  assert.ok(['interrupted', 'ok'].includes(raced.outcome), `after kill -9 the deploy is ${raced.outcome}`);
+  if (raced.outcome === 'interrupted') {
+    assert.ok(await interruption(), 'the stack says its deploy was interrupted');
+    assert.equal((await serverFn('stacks/finish-interrupted', { swarm: 'prod', stack: 'crash' })).status, 200);
+  }
+  await eventually(() => assert.equal(crashServices().length, 10), { timeoutMs: 60_000 });
+  assert.equal(await interruption(), null);
+  await removeCrash();
+
+  // Stopped with SIGTERM in the same place: the deploy finishes (or is recorded as
+  // interrupted), and the console exits within 10 s.
+  const answer = call('/api/v1/swarms/prod/stacks/crash', { method: 'PUT', body: JSON.stringify({ compose }) }).catch(() => null);
+  await eventually(() => assert.ok(crashNetworks().length > 0), { timeoutMs: 30_000, intervalMs: 5 });
+  const signalled = Date.now();
+  process.kill(second.pid, 'SIGTERM');
+  await second.exited;
+  assert.ok(Date.now() - signalled < 10_000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+  const response = await answer;
+  await restart();
+  const [stopped] = await deploys();
+  assert.ok(['ok', 'interrupted'].includes(stopped.outcome), `after SIGTERM the deploy is ${stopped.outcome}`);
+  if (stopped.outcome === 'ok') {
+    assert.equal(response?.status, 200, 'the deploy answered before the console went');
+    assert.equal(crashServices().length, 10);
+  }
+  assert.equal((await deploys()).filter((row) => row.outcome === 'pending').length, 0, 'nothing stays pending');
+  await removeCrash();
+  await second.stop();
 });
 
 test('the swarm page lists the stack; removing it needs its name typed', async () => {

@@ -44,6 +44,8 @@ export class Sandbox {
   up() { this.run('down'); this.run('up'); }
   /** Stops one node's engine, as when a host goes away. */
   stopEngine(node) { this.run('stop-node', String(node)); }
+  /** The process ID of node `node`'s engine (to freeze it with SIGSTOP). */
+  enginePid(node) { return Number(readFileSync(`/run/${this.name}/node${node}.pid`, 'utf8').trim()); }
   /** Starts every stopped engine again. */
   restartEngines() { this.run('up'); }
   down() { this.run('down'); }
@@ -139,7 +141,7 @@ export async function startConsole({ dataDir = newDataDir(), port: fixedPort, da
           if (!keepData) rmSync(dataDir, { recursive: true, force: true });
         };
         // The log as text, its colours taken out.
-        return { url, port, dataDir, databaseUrl, stop, pid: child.pid, log: () => log.join('').replace(/\x1b\[[0-9;]*m/g, '') };
+        return { url, port, dataDir, databaseUrl, stop, exited, pid: child.pid, log: () => log.join('').replace(/\x1b\[[0-9;]*m/g, '') };
       }
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 100));

@@ -75,7 +75,10 @@ impl Gate {
 
 /// Pages and files anyone may reach. Setup is further limited to while no user exists.
 fn is_public_page(path: &str) -> bool {
-    matches!(path, "/healthz" | "/login" | "/setup" | "/favicon.svg") || path.starts_with("/pkg/")
+    matches!(
+        path,
+        "/healthz" | "/readyz" | "/login" | "/setup" | "/favicon.svg"
+    ) || path.starts_with("/pkg/")
 }
 
 /// A state-changing request made with cookies must come from our own pages: its Origin —
@@ -187,8 +190,9 @@ pub async fn guard(
 ) -> Response {
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    // /healthz answers whoever asks by whatever name (orchestrators probe by address).
-    if path != "/healthz" && !requested_host(&request).is_some_and(|h| gate.origins.allows_host(h))
+    // The probes answer whoever asks by whatever name (orchestrators probe by address).
+    if !matches!(path.as_str(), "/healthz" | "/readyz")
+        && !requested_host(&request).is_some_and(|h| gate.origins.allows_host(h))
     {
         return refuse(
             &path,
@@ -303,7 +307,7 @@ fn admit_api(
 /// Where a page request goes instead, if anywhere: setup before the first admin exists, the
 /// login page without a session, and away from setup once it is done.
 fn page_redirect(path: &str, logged_in: bool, setup_done: bool) -> Option<&'static str> {
-    let asset = path.starts_with("/pkg/") || path == "/healthz";
+    let asset = path.starts_with("/pkg/") || matches!(path, "/healthz" | "/readyz");
     match (setup_done, path) {
         (false, "/setup") => None,
         (false, _) if asset => None,

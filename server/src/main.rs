@@ -4,6 +4,7 @@ mod api;
 mod audit;
 mod client_addr;
 mod deploy;
+mod drain;
 #[cfg(test)]
 mod endpoints_test;
 mod error_status;
@@ -23,6 +24,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+
 use flotilla_store::Store;
 
 #[derive(Debug, Parser)]
@@ -34,6 +36,20 @@ struct Cli {
     /// Without a subcommand, flotilla serves with these options.
     #[command(flatten)]
     serve: ServeArgs,
+    /// What to log: a level (`info`, `debug`) or per-module directives as RUST_LOG takes
+    /// them (`info,flotilla=debug`).
+    #[arg(
+        long,
+        global = true,
+        env = "FLOTILLA_LOG",
+        default_value = "info,tower_http=warn"
+    )]
+    log: String,
+    /// How log lines are written: `text` for people, `json` (one object a line) for
+    /// collectors.
+    #[arg(long, global = true, env = "FLOTILLA_LOG_FORMAT", default_value = "text",
+          value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,9 +104,10 @@ impl DatabaseArgs {
     }
 
     async fn open(&self) -> Result<Store, String> {
-        let store = Store::open(&self.url()?)
+        let url = self.url()?;
+        let store = Store::open(&url)
             .await
-            .map_err(|err| err.to_string())?
+            .map_err(|err| format!("{}: {err}", self.which(&url)))?
             .sealed_with(&self.secret_key()?);
         let sealed = store
             .seal_plaintext()
@@ -101,6 +118,24 @@ impl DatabaseArgs {
         }
         private_files(&self.data_dir)?;
         Ok(store)
+    }
+
+    /// Which setting names the database, for messages: the URL without its password.
+    fn which(&self, url: &str) -> String {
+        match &self.database_url {
+            Some(configured) if !configured.trim().is_empty() => {
+                let shown = match reqwest::Url::parse(url) {
+                    Ok(mut parsed) if parsed.password().is_some() => {
+                        let _ = parsed.set_password(Some("***"));
+                        parsed.to_string()
+                    }
+                    Ok(parsed) => parsed.to_string(),
+                    Err(_) => "(not a URL)".to_owned(),
+                };
+                format!("--database-url (DATABASE_URL) {shown}")
+            }
+            _ => format!("database {}", self.data_dir.join("flotilla.db").display()),
+        }
     }
 
     /// The configured key, or the one in the data directory (made on first start).
@@ -216,15 +251,26 @@ async fn main() -> std::process::ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
         libc::mallopt(libc::M_ARENA_MAX, 4);
     }
-    tracing_subscriber::fmt()
-        // Logs go to stderr so command output (a new token) stays clean on stdout.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return refuse_setting(err),
+    };
+    let filter = match tracing_subscriber::EnvFilter::try_new(&cli.log) {
+        Ok(filter) => filter,
+        Err(err) => {
+            eprintln!("flotilla: --log (FLOTILLA_LOG) `{}`: {err}", cli.log);
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // Logs go to stderr so command output (a new token) stays clean on stdout.
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .init();
-    let cli = Cli::parse();
+        .with_env_filter(filter);
+    if cli.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let result = match cli.command {
         Some(Command::Serve(args)) => serve::serve(args).await,
         Some(Command::User(command)) => user::run(command).await,
@@ -242,4 +288,44 @@ async fn main() -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// A bad setting stops the start with one line naming it (flag and variable); help and
+/// version go out as clap writes them.
+fn refuse_setting(err: clap::Error) -> std::process::ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    ) || err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        err.exit();
+    }
+    let setting = match err.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => Some(arg.clone()),
+        _ => None,
+    };
+    let env = setting.as_deref().and_then(|arg| {
+        let long = arg.trim_start_matches('-').split([' ', '=']).next()?;
+        let command = <Cli as clap::CommandFactory>::command();
+        let env = command
+            .get_arguments()
+            .chain(command.get_subcommands().flat_map(|c| c.get_arguments()))
+            .find(|a| a.get_long() == Some(long))?
+            .get_env()?
+            .to_string_lossy()
+            .into_owned();
+        Some(env)
+    });
+    let first = err.to_string();
+    let line = first
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ");
+    match env {
+        Some(env) => eprintln!("flotilla: {line} (or {env})"),
+        None => eprintln!("flotilla: {line}"),
+    }
+    std::process::ExitCode::from(2)
 }

@@ -75,7 +75,7 @@ fn route_of(method: &Method, path: &str) -> String {
         Lookup::Listed(entry) => entry.path.to_owned(),
         _ if path.starts_with("/pkg/") => "/pkg".into(),
         _ if path.starts_with("/hooks/registry/") => "/hooks/registry/{token}".into(),
-        _ if matches!(path, "/healthz" | "/metrics") => path.into(),
+        _ if matches!(path, "/healthz" | "/readyz" | "/metrics") => path.into(),
         _ if path.starts_with("/api/") => "/api (unknown)".into(),
         _ => "page".into(),
     }

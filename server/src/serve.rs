@@ -23,6 +23,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let database_url = args.database.url()?;
     let store = Arc::new(args.database.open().await?);
     tracing::info!(backend = ?store.backend(), "database ready");
+    crate::drain::recover(&store).await?;
+    tokio::spawn(crate::drain::heartbeat(store.clone()));
+    let drain = crate::drain::Drain::new();
     let interval = std::time::Duration::from_secs(args.metrics_interval.max(1).into());
     let fleet = Arc::new(Fleet::new(store.clone()).with_metrics_interval(interval));
     if args.metrics_interval > 0 {
@@ -40,7 +43,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .as_deref()
         .filter(|url| !url.trim().is_empty())
     {
-        register_first_host(&fleet, url).await;
+        register_first_host(&fleet, url).await?;
     }
     tokio::spawn(refresh_hosts(fleet.clone()));
     let site_pkg = args.site_root.join("pkg");
@@ -72,6 +75,16 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(
+            Router::new()
+                .route("/readyz", get(crate::drain::readyz))
+                .with_state(crate::drain::Readiness {
+                    drain: drain.clone(),
+                    store: store.clone(),
+                    fleet: fleet.clone(),
+                    last: Arc::default(),
+                }),
+        )
         .merge(crate::hooks::routes(fleet.clone(), store.clone()))
         .merge(
             Router::new()
@@ -134,6 +147,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::prometheus::ConsoleMetrics::track,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            drain.clone(),
+            crate::drain::Drain::layer,
         ));
     let app =
         crate::sessions::with_sessions(app, &store, &database_url, args.secure_cookies).await?;
@@ -142,13 +159,33 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
     tracing::info!("serving the console on http://{}", args.addr);
-    axum::serve(
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|err| format!("server error: {err}"))
+    .with_graceful_shutdown({
+        let drain = drain.clone();
+        async move {
+            shutdown_signal().await;
+            tracing::info!("draining: no new requests, streams closed, running ones finish");
+            drain.start();
+        }
+    });
+    let overrun = async {
+        drain.started().await;
+        tokio::time::sleep(crate::drain::DRAIN_LIMIT).await;
+    };
+    let served = tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => {
+            served.map_err(|err| format!("server error: {err}"))
+        }
+        () = overrun => {
+            tracing::warn!("requests still running after the drain limit are given up");
+            Ok(())
+        }
+    };
+    crate::drain::finish(&store).await;
+    served
 }
 
 /// How often every registered host is asked how it is (the hosts page shows the answers).
@@ -181,15 +218,16 @@ async fn first_setup_code(
     Ok(code)
 }
 
-/// Registers `url` as host `local` when the console has no hosts yet and it answers.
-async fn register_first_host(fleet: &Fleet, url: &str) {
-    match fleet.store().hosts().await {
-        Ok(hosts) if hosts.is_empty() => {}
-        Ok(_) => return,
-        Err(err) => {
-            tracing::warn!(%err, "cannot list hosts");
-            return;
-        }
+/// Registers `url` as host `local` when the console has no hosts yet. An engine asked for
+/// that does not answer (a socket not mounted or not readable) stops the start.
+async fn register_first_host(fleet: &Fleet, url: &str) -> Result<(), String> {
+    let hosts = fleet
+        .store()
+        .hosts()
+        .await
+        .map_err(|err| format!("database: {err}"))?;
+    if !hosts.is_empty() {
+        return Ok(());
     }
     let request = NewHostRequest {
         name: "local".into(),
@@ -198,9 +236,20 @@ async fn register_first_host(fleet: &Fleet, url: &str) {
         save_anyway: false,
     };
     match fleet.register_host(&request).await {
-        Ok(_) => tracing::info!(%url, "registered the local engine as host `local`"),
-        Err(err) => tracing::warn!(%url, %err, "did not register the local engine"),
+        Ok(_) => {
+            tracing::info!(%url, "registered the local engine as host `local`");
+            Ok(())
+        }
+        Err(err) => Err(format!(
+            "--register-host (FLOTILLA_REGISTER_HOST) {url}: {}",
+            one_line(&err.to_string())
+        )),
     }
+}
+
+/// `text` on one line, for messages that stop the start.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 async fn shutdown_signal() {

@@ -29,7 +29,7 @@ pub async fn list_audit(
     let caller = crate::auth::ssr::authorize::<ListAudit>().await?;
     let outcome = match outcome.as_str() {
         "" => None,
-        "ok" | "error" | "pending" => Some(AuditOutcome::parse(&outcome)),
+        "ok" | "error" | "pending" | "interrupted" => Some(AuditOutcome::parse(&outcome)),
         other => {
             return Err(AppError::invalid(
                 "outcome",
@@ -85,6 +85,7 @@ pub fn AuditPage() -> impl IntoView {
                 <option value="ok">"ok"</option>
                 <option value="error">"error"</option>
                 <option value="pending">"pending"</option>
+                <option value="interrupted">"interrupted"</option>
             </select>
         </div>
         <Loading text="Reading the audit log…" error_id="audit-error">

@@ -211,6 +211,28 @@ impl Fleet {
             .collect())
     }
 
+    /// Whether at least one registered engine answers a ping within `limit` (all are asked
+    /// at once); `None` when no host is registered. For readiness probes.
+    pub async fn any_engine_answers(&self, limit: std::time::Duration) -> Result<Option<bool>> {
+        let hosts = self.store.hosts().await?;
+        if hosts.is_empty() {
+            return Ok(None);
+        }
+        let pings = hosts.iter().map(|host| async move {
+            let ping = async {
+                self.client(host)
+                    .await?
+                    .ping()
+                    .await
+                    .map_err(FleetError::from)
+            };
+            matches!(tokio::time::timeout(limit, ping).await, Ok(Ok(())))
+        });
+        Ok(Some(
+            join_all(pings).await.into_iter().any(|answered| answered),
+        ))
+    }
+
     /// Asks every registered host's engine how it is, in parallel, and keeps the answers.
     pub async fn refresh_hosts(&self) -> Result<()> {
         let hosts = self.store.hosts().await?;

@@ -129,3 +129,18 @@ pub struct StackNetwork {
     pub driver: String,
     pub scope: String,
 }
+
+/// A stack's newest deploy, when it never finished: the console stopped, or the request was
+/// cancelled, while it ran. It recorded no version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InterruptedDeploy {
+    /// Unix milliseconds, when it started.
+    pub at: i64,
+    pub by: String,
+    pub why: String,
+    /// What deploying its input again would still change; `None` when its input was not
+    /// kept (it started before this console kept inputs) or cannot be planned now.
+    pub left: Option<StackPlan>,
+    /// Why there is no plan, when there is none.
+    pub no_plan: Option<String>,
+}

@@ -24,8 +24,8 @@ pub use convert::{convert, StackObjects};
 pub use drift::{drifted, undone, ConsoleChange, Drift};
 pub use engine_json::{LABEL_IMAGE, LABEL_NAMESPACE};
 pub use exchange::{
-    files_from_json, files_to_json, StackInput, StackNetwork, StackPlan, StackSummary,
-    StackVersionInfo,
+    files_from_json, files_to_json, InterruptedDeploy, StackInput, StackNetwork, StackPlan,
+    StackSummary, StackVersionInfo,
 };
 pub use images::{ImageCheck, ImageResolution, NodeDigest, ServiceImages};
 pub use plan::{

@@ -331,7 +331,7 @@ pub fn StackEditor(
 }
 
 #[component]
-fn PlanView(plan: StackPlan) -> impl IntoView {
+pub(super) fn PlanView(plan: StackPlan) -> impl IntoView {
     let counts = [
         Change::Create,
         Change::Update,

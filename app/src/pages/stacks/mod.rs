@@ -6,6 +6,7 @@ mod compose_input;
 pub mod editor;
 pub mod history;
 pub mod images;
+pub mod interrupted;
 pub mod page;
 pub mod progress;
 pub mod remove;

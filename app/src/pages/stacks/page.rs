@@ -50,6 +50,7 @@ fn StackView(swarm: String, stack: String) -> impl IntoView {
     let back = format!("/swarms/{swarm}");
     view! {
         <h1>"Stack "<span id="stack-name">{stack.clone()}</span>" on "<a href=back>{swarm.clone()}</a></h1>
+        <super::interrupted::InterruptedNotice swarm=swarm.clone() stack=stack.clone() changes/>
         <ProgressTable swarm=swarm.clone() stack=stack.clone() changes/>
         <DriftPanel swarm=swarm.clone() stack=stack.clone() changes/>
         <ServicesPanel swarm=swarm.clone() stack=stack.clone()

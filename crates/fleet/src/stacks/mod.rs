@@ -6,6 +6,7 @@ mod apply;
 mod drift;
 mod history;
 mod images;
+mod interrupted;
 mod running;
 
 pub(crate) use history::version_input;
@@ -256,8 +257,11 @@ impl Fleet {
         (deployed_by, role): (&str, Role),
         note: &str,
     ) -> Result<StackPlan> {
-        let swarm_id = self.swarm(swarm).await?.id;
-        let _serial = self.lock_stack(&swarm_id, Some(stack.to_owned())).await;
+        let record = self.swarm(swarm).await?;
+        let _serial = self.lock_stack(&record.id, Some(stack.to_owned())).await?;
+        // Kept before anything else: a deploy cut short anywhere can be planned again.
+        self.record_attempt(&record, stack, input, deployed_by)
+            .await?;
         let started = std::time::Instant::now();
         let Planned {
             plan,
