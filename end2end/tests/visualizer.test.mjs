@@ -119,3 +119,24 @@ test('a caller holds at most sixteen live streams open', async () => {
   await eventually(async () => assert.equal((await stream(later.signal)).status, 200), { timeoutMs: 10_000 });
   later.abort();
 });
+
+test('SIGTERM with live streams and a page open: the streams end and the console exits within 10 s', async () => {
+  assert.equal((await fetch(`${console_.url}/readyz`)).status, 200, 'ready: the database and an engine answer');
+  const streams = await Promise.all([1, 2, 3].map(() => fetch(`${console_.url}/api/v1/swarms/prod/live`, {
+    headers: { authorization: `Bearer ${admin}` },
+  })));
+  assert.deepEqual(streams.map((s) => s.status), [200, 200, 200]);
+  const ended = streams.map(async (stream) => {
+    const reader = stream.body.getReader();
+    try { while (!(await reader.read()).done) { /* events until the console ends the stream */ } } catch { /* cut */ }
+    return Date.now();
+  });
+  await page.goto(`${console_.url}/swarms/prod/visualizer`, { waitUntil: 'networkidle' }).catch(() => {});
+  const signalled = Date.now();
+  process.kill(console_.pid, 'SIGTERM');
+  const endedAt = await Promise.all(ended);
+  assert.ok(Math.max(...endedAt) - signalled < 5_000, `streams ended ${Math.max(...endedAt) - signalled} ms after SIGTERM`);
+  await console_.exited;
+  assert.ok(Date.now() - signalled < 10_000, `exited ${Date.now() - signalled} ms after SIGTERM`);
+  assert.match(console_.log(), /draining/);
+});

@@ -157,7 +157,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
 
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
-        .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
+        .map_err(|err| format!("--addr (FLOTILLA_ADDR) {}: cannot listen: {err}", args.addr))?;
     tracing::info!("serving the console on http://{}", args.addr);
     let server = axum::serve(
         listener,
