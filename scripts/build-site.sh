@@ -46,6 +46,15 @@ fi
 cp style/main.css "$pkg/$name.css"
 cp -r public/. "$site/"
 
+if [ "$mode" = release ]; then
+  # Served precompressed: browsers get brotli (or gzip) without the server compressing.
+  for file in "$pkg/$name.wasm" "$pkg/$name.js" "$pkg/$name.css"; do
+    gzip -9 -k -f "$file"
+    if command -v brotli >/dev/null; then brotli -q 11 -k -f "$file"; fi
+  done
+  say "precompressed: $name.wasm $(stat -c %s "$pkg/$name.wasm") bytes, gzip $(stat -c %s "$pkg/$name.wasm.gz")$([ -f "$pkg/$name.wasm.br" ] && echo ", brotli $(stat -c %s "$pkg/$name.wasm.br")")"
+fi
+
 say "server (${mode})"
 cargo build -p server "${server_flags[@]}"
 say "done: $target_dir/$mode/flotilla serves $site"

@@ -81,8 +81,8 @@ ensure_browser() {
 }
 
 case "${1:-test}" in
-  build) ensure_rust; ensure_wasm_bindgen; ensure_wasm_opt ;;
+  build) ensure_rust; apt_install brotli; ensure_wasm_bindgen; ensure_wasm_opt ;;
   engine) ensure_engine_packages ;;
-  test) ensure_rust; ensure_engine_packages; apt_install postgresql sqlite3; ensure_browser; ensure_wasm_bindgen; ensure_wasm_opt ;;
+  test) ensure_rust; ensure_engine_packages; apt_install postgresql sqlite3 brotli; ensure_browser; ensure_wasm_bindgen; ensure_wasm_opt ;;
   *) die "usage: $0 build|engine|test" ;;
 esac

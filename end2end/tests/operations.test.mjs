@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { serverBin, newDataDir, startConsole } from './support.mjs';
+import { serverBin, newDataDir, startConsole, rawRequest } from './support.mjs';
 
 /** Starts the console with `env` and returns its exit status and the `flotilla:` lines. */
 function start(env) {
@@ -42,6 +42,30 @@ test('/healthz and /readyz answer anyone; /readyz says ready with no host regist
     const ready = await fetch(`${console_.url}/readyz`);
     assert.equal(ready.status, 200);
     assert.equal((await ready.text()).trim(), 'ready');
+  } finally {
+    await console_.stop();
+  }
+});
+
+test('the site\'s files go out precompressed (brotli, else gzip), and are revalidated rather than kept stale', async () => {
+  const console_ = await startConsole();
+  try {
+    const get = (headers) => rawRequest(console_.url, { path: '/pkg/flotilla.wasm', headers });
+    const plain = await get({});
+    const brotli = await get({ 'accept-encoding': 'gzip, deflate, br' });
+    const gzip = await get({ 'accept-encoding': 'gzip' });
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(brotli.headers['content-encoding'], 'br');
+    assert.equal(gzip.headers['content-encoding'], 'gzip');
+    const size = (answer) => Number(answer.headers['content-length']);
+    assert.ok(size(brotli) < size(gzip) && size(gzip) < size(plain) / 2, `${size(brotli)} < ${size(gzip)} < ${size(plain)} / 2`);
+    assert.equal(brotli.headers.vary, 'accept-encoding');
+    assert.equal(brotli.headers['cache-control'], 'no-cache');
+    const again = await rawRequest(console_.url, { path: '/pkg/flotilla.js', headers: { 'if-modified-since': brotli.headers['last-modified'] } });
+    assert.equal(again.status, 304);
+    const outside = await rawRequest(console_.url, { path: '/pkg/../Cargo.toml' });
+    assert.equal(outside.status, 404);
+    console.log(`# first page WASM over the wire: ${size(brotli)} bytes (brotli), ${size(gzip)} (gzip), ${size(plain)} uncompressed`);
   } finally {
     await console_.stop();
   }

@@ -1,6 +1,7 @@
 //! The `flotilla` binary: serves the console.
 
 mod api;
+mod assets;
 mod audit;
 mod client_addr;
 mod deploy;

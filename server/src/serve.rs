@@ -75,6 +75,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .nest_service("/pkg", crate::assets::service(&site_pkg))
         .merge(
             Router::new()
                 .route("/readyz", get(crate::drain::readyz))
