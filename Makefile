@@ -14,7 +14,7 @@ NODES ?= 3
 # Only the server side: the frontend builds for wasm32 in scripts/build-site.sh.
 SERVER_PACKAGES := -p flotilla-charts -p flotilla-compose -p flotilla-engine -p flotilla-store -p flotilla-fleet -p flotilla-live -p flotilla-stack -p app -p server
 
-.PHONY: run build test lint unit-test e2e bench sandbox sandbox-down clean-data
+.PHONY: run build image test lint unit-test e2e bench sandbox sandbox-down clean-data
 
 ## run: install what is missing, start a local engine if none answers, build, serve on 127.0.0.1:3000
 run: build
@@ -27,6 +27,11 @@ run: build
 build:
 	scripts/setup.sh build
 	scripts/build-site.sh
+
+## image: the container image (flotilla:local) from what `make build` made; prints its size
+image: build
+	scripts/local-engine.sh
+	scripts/image.sh
 
 ## test: formatting, lints, unit and engine tests on a sandbox swarm, browser tests
 test:

@@ -25,6 +25,8 @@ test('a bad setting stops the start with one line that names it, and a non-zero 
     [{ FLOTILLA_REGISTER_HOST: 'unix:///nonexistent/docker.sock' }, /FLOTILLA_REGISTER_HOST.*\/nonexistent\/docker\.sock/],
     [{ FLOTILLA_METRICS_INTERVAL: '-5' }, /--metrics-interval.*FLOTILLA_METRICS_INTERVAL/],
     [{ FLOTILLA_LOG_FORMAT: 'xml' }, /--log-format.*FLOTILLA_LOG_FORMAT/],
+    [{ FLOTILLA_SECRET_KEY_FILE: '/nonexistent/secret-key' }, /FLOTILLA_SECRET_KEY_FILE\) \/nonexistent\/secret-key/],
+    [{ FLOTILLA_SETUP_CODE_FILE: '/nonexistent/setup-code' }, /FLOTILLA_SETUP_CODE_FILE\) \/nonexistent\/setup-code/],
   ];
   for (const [env, named] of cases) {
     const { status, lines } = start(env);

@@ -13,7 +13,7 @@ export const artifacts = join(repoRoot, 'end2end', 'artifacts');
 const targetDir = process.env.CARGO_TARGET_DIR || join(repoRoot, 'target');
 export const serverBin = process.env.FLOTILLA_BIN || join(targetDir, 'release', 'flotilla');
 const siteRoot = process.env.LEPTOS_SITE_ROOT || join(targetDir, 'site');
-const dockerCli = process.env.DOCKER_CLI || '/usr/local/bin/docker';
+export const dockerCli = process.env.DOCKER_CLI || '/usr/local/bin/docker';
 
 /** A sandbox of `nodes` Docker hosts with names and a subnet no other test uses. */
 export class Sandbox {

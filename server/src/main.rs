@@ -11,6 +11,7 @@ mod endpoints_test;
 mod error_status;
 mod guard;
 mod headers;
+mod healthcheck;
 mod hooks;
 #[cfg(test)]
 mod openapi_test;
@@ -67,6 +68,8 @@ enum Command {
     Endpoints,
     /// Deploy a stack through a console, as `docker stack deploy -c` would (for pipelines).
     Deploy(deploy::DeployArgs),
+    /// Exit 0 when the console on FLOTILLA_ADDR answers /healthz (the image's HEALTHCHECK).
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 /// Where Flotilla keeps its data: SQLite under the data directory, or DATABASE_URL.
@@ -83,6 +86,17 @@ struct DatabaseArgs {
     /// database must share it.
     #[arg(long, env = "FLOTILLA_SECRET_KEY", hide_env_values = true)]
     secret_key: Option<String>,
+    /// A file holding the secret key (a swarm secret, `/run/secrets/…`), instead of
+    /// FLOTILLA_SECRET_KEY.
+    #[arg(long, env = "FLOTILLA_SECRET_KEY_FILE", conflicts_with = "secret_key")]
+    secret_key_file: Option<PathBuf>,
+}
+
+/// The trimmed text of a file named by a `…_FILE` setting.
+fn setting_file(setting: &str, path: &std::path::Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map(|text| text.trim().to_owned())
+        .map_err(|err| format!("{setting} {}: {err}", path.display()))
 }
 
 impl DatabaseArgs {
@@ -142,6 +156,12 @@ impl DatabaseArgs {
     /// The configured key, or the one in the data directory (made on first start).
     fn secret_key(&self) -> Result<flotilla_store::SecretKey, String> {
         use std::io::Write;
+        if let Some(path) = &self.secret_key_file {
+            let setting = "--secret-key-file (FLOTILLA_SECRET_KEY_FILE)";
+            let key = setting_file(setting, path)?;
+            return flotilla_store::SecretKey::from_base64(&key)
+                .map_err(|err| format!("{setting} {}: {err}", path.display()));
+        }
         if let Some(key) = self.secret_key.as_deref().filter(|k| !k.trim().is_empty()) {
             return flotilla_store::SecretKey::from_base64(key)
                 .map_err(|err| format!("FLOTILLA_SECRET_KEY: {err}"));
@@ -220,6 +240,9 @@ struct ServeArgs {
     /// when the console starts without users.
     #[arg(long, env = "FLOTILLA_SETUP_CODE", hide_env_values = true)]
     setup_code: Option<String>,
+    /// A file holding the setup code (a swarm secret), instead of FLOTILLA_SETUP_CODE.
+    #[arg(long, env = "FLOTILLA_SETUP_CODE_FILE", conflicts_with = "setup_code")]
+    setup_code_file: Option<PathBuf>,
     /// Log streams one user (or token) may hold open at once; each holds an engine
     /// connection while it is open.
     #[arg(long, env = "FLOTILLA_MAX_LOG_STREAMS", default_value_t = 4,
@@ -277,6 +300,7 @@ async fn main() -> std::process::ExitCode {
         Some(Command::User(command)) => user::run(command).await,
         Some(Command::Token(command)) => token::run(command).await,
         Some(Command::Deploy(args)) => deploy::run(args).await,
+        Some(Command::Healthcheck(args)) => healthcheck::run(args).await,
         Some(Command::Endpoints) => serde_json::to_string_pretty(app::access::ENDPOINTS)
             .map(|json| println!("{json}"))
             .map_err(|err| err.to_string()),

@@ -60,8 +60,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
+    let configured_code = match &args.setup_code_file {
+        Some(path) => Some(crate::setting_file(
+            "--setup-code-file (FLOTILLA_SETUP_CODE_FILE)",
+            path,
+        )?),
+        None => args.setup_code.clone(),
+    };
     let setup_code = Arc::new(SetupCode::new(
-        first_setup_code(&store, args.setup_code).await?,
+        first_setup_code(&store, configured_code).await?,
     ));
     let session_ends = app::auth::ssr::SessionEnds::default();
     let streams = crate::api::StreamLimits {
