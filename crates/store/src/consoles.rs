@@ -60,9 +60,12 @@ impl Store {
     /// left to their writer (a command-line action does not heartbeat), unless `sole_console`.
     /// `now` is Unix milliseconds. Returns how many were marked.
     pub async fn mark_interrupted(&self, sole_console: bool, now: i64) -> Result<u64> {
-        let stale = now - millis(STALE_AFTER);
-        let alive_since = if sole_console { i64::MAX } else { stale };
-        let started_before = if sole_console { i64::MAX } else { stale };
+        // Alone, every other console counts as stopped and every row as old enough.
+        let cutoff = if sole_console {
+            i64::MAX
+        } else {
+            now - millis(STALE_AFTER)
+        };
         let marked = sqlx::query(
             "UPDATE audit_events SET outcome = 'interrupted', error = $1, finished_at = $2 \
              WHERE outcome = 'pending' AND at < $3 \
@@ -71,9 +74,9 @@ impl Store {
         )
         .bind(STOPPED)
         .bind(now)
-        .bind(started_before)
+        .bind(cutoff)
         .bind(self.console_id())
-        .bind(alive_since)
+        .bind(cutoff)
         .execute(self.pool())
         .await?;
         Ok(marked.rows_affected())

@@ -3,7 +3,7 @@
 //! cancelled) can be planned again from that input, which shows what is left to do.
 
 use flotilla_stack::{InterruptedDeploy, StackInput};
-use flotilla_store::{Role, StackAttempt, SwarmRecord};
+use flotilla_store::{Role, StackAttempt, StackVersion, SwarmRecord};
 
 use crate::{Fleet, FleetError, Result};
 
@@ -81,18 +81,19 @@ impl Fleet {
     }
 }
 
+/// An attempt's input, read back as a stored version's is (the same columns, sealed alike).
 fn attempt_input(stack: &str, attempt: &StackAttempt) -> Result<StackInput> {
-    let damaged = |err: serde_json::Error| FleetError::DamagedVersion {
+    super::history::version_input(&StackVersion {
+        swarm_id: String::new(),
         stack: stack.to_owned(),
         version: 0,
-        reason: err.to_string(),
-    };
-    Ok(StackInput {
         compose: attempt.compose.clone(),
-        env: serde_json::from_str(&attempt.env).map_err(damaged)?,
-        files: flotilla_stack::files_from_json(&attempt.files).map_err(damaged)?,
+        env: attempt.env.clone(),
+        files: attempt.files.clone(),
         prune: attempt.prune,
-        resolve_image: flotilla_stack::ResolveImage::parse(&attempt.resolve_image)
-            .unwrap_or_default(),
+        resolve_image: attempt.resolve_image.clone(),
+        deployed_by: attempt.attempted_by.clone(),
+        deployed_at: attempt.attempted_at,
+        note: String::new(),
     })
 }
