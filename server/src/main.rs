@@ -81,6 +81,14 @@ struct DatabaseArgs {
     /// A postgres://… URL to use PostgreSQL instead of SQLite.
     #[arg(long, env = "DATABASE_URL")]
     database_url: Option<String>,
+    /// A file holding the PostgreSQL password (a swarm secret, `/run/secrets/…`), for a
+    /// DATABASE_URL written without one.
+    #[arg(
+        long,
+        env = "FLOTILLA_DATABASE_PASSWORD_FILE",
+        requires = "database_url"
+    )]
+    database_password_file: Option<PathBuf>,
     /// The key (32 bytes, base64) secrets are sealed with in the database. Unset, it is read
     /// from secret.key in the data directory, made there on first start. Consoles sharing a
     /// database must share it.
@@ -99,6 +107,25 @@ fn setting_file(setting: &str, path: &std::path::Path) -> Result<String, String>
         .map_err(|err| format!("{setting} {}: {err}", path.display()))
 }
 
+/// `url` with the password read from `path`, which it must not already carry.
+fn with_password(url: &str, path: &std::path::Path) -> Result<String, String> {
+    let setting = "--database-password-file (FLOTILLA_DATABASE_PASSWORD_FILE)";
+    let password = setting_file(setting, path)?;
+    let mut parsed = reqwest::Url::parse(url)
+        .map_err(|err| format!("--database-url (DATABASE_URL): not a URL: {err}"))?;
+    if parsed.password().is_some() {
+        return Err(format!(
+            "{setting}: DATABASE_URL already carries a password"
+        ));
+    }
+    if parsed.username().is_empty() || parsed.set_password(Some(&password)).is_err() {
+        return Err(format!(
+            "{setting}: DATABASE_URL names no user to give the password to"
+        ));
+    }
+    Ok(parsed.to_string())
+}
+
 impl DatabaseArgs {
     /// The database URL: DATABASE_URL, else SQLite in the data directory (created if missing).
     fn url(&self) -> Result<String, String> {
@@ -107,7 +134,10 @@ impl DatabaseArgs {
             .as_deref()
             .filter(|url| !url.trim().is_empty())
         {
-            Some(url) => Ok(url.to_owned()),
+            Some(url) => match &self.database_password_file {
+                Some(path) => with_password(url, path),
+                None => Ok(url.to_owned()),
+            },
             None => {
                 private_dir(&self.data_dir)?;
                 Ok(format!(
@@ -287,8 +317,10 @@ async fn main() -> std::process::ExitCode {
         }
     };
     // Logs go to stderr so command output (a new token) stays clean on stdout.
+    // Colours only for a terminal: a container's log or a file gets plain text.
     let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter);
     if cli.log_format == "json" {
         logs.json().init();
@@ -353,4 +385,29 @@ fn refuse_setting(err: clap::Error) -> std::process::ExitCode {
         None => eprintln!("flotilla: {line}"),
     }
     std::process::ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_password;
+
+    #[test]
+    fn the_password_file_fills_in_a_url_written_without_one() {
+        let dir = std::env::temp_dir().join(format!("flotilla-pw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("password");
+        std::fs::write(&file, "p@ss word/1\n").unwrap();
+        let url = with_password("postgres://flotilla@db:5432/flotilla", &file).unwrap();
+        assert_eq!(
+            url,
+            "postgres://flotilla:p%40ss%20word%2F1@db:5432/flotilla"
+        );
+        let twice = with_password("postgres://flotilla:old@db/flotilla", &file).unwrap_err();
+        assert!(twice.contains("already carries a password"), "{twice}");
+        let nobody = with_password("postgres://db/flotilla", &file).unwrap_err();
+        assert!(nobody.contains("names no user"), "{nobody}");
+        let missing = with_password("postgres://flotilla@db/flotilla", &dir.join("none"));
+        assert!(missing.unwrap_err().starts_with("--database-password-file"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -226,7 +226,7 @@ async fn first_setup_code(
     Ok(code)
 }
 
-/// Registers `url` as host `local` when the console has no hosts yet. An engine asked for
+/// Registers `url` as host `local` when the consoles have no hosts yet. An engine asked for
 /// that does not answer (a socket not mounted or not readable) stops the start.
 async fn register_first_host(fleet: &Fleet, url: &str) -> Result<(), String> {
     let hosts = fleet
@@ -248,6 +248,8 @@ async fn register_first_host(fleet: &Fleet, url: &str) -> Result<(), String> {
             tracing::info!(%url, "registered the local engine as host `local`");
             Ok(())
         }
+        // Consoles sharing a database start together: the first to register wins.
+        Err(_) if !fleet.store().hosts().await.unwrap_or_default().is_empty() => Ok(()),
         Err(err) => Err(format!(
             "--register-host (FLOTILLA_REGISTER_HOST) {url}: {}",
             one_line(&err.to_string())
