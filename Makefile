@@ -53,6 +53,7 @@ bench:
 	cd end2end && [ -d node_modules ] || npm ci --no-audit --no-fund --silent
 	cd end2end && node bench/services_list.mjs
 	cd end2end && node bench/visualizer.mjs
+	cd end2end && node bench/first_page.mjs
 
 lint:
 	scripts/claim-target.sh

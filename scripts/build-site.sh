@@ -3,7 +3,8 @@
 # root Cargo.toml, using plain cargo + wasm-bindgen + wasm-opt, so a new machine does not pay
 # the 40-minute cargo-leptos install:
 #   frontend → wasm32 (profile wasm-release) → wasm-bindgen (web target) → wasm-opt -Oz
-#   style/main.css → pkg/flotilla.css, public/ → site root, server → release binary.
+#   style/main.css → pkg/flotilla.css, public/ → site root, server → release binary;
+#   a release build names the three by content (flotilla.<hash>.wasm, listed in hash.txt).
 # Usage: scripts/build-site.sh [--debug]     (site in $CARGO_TARGET_DIR/site)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,12 +48,21 @@ cp style/main.css "$pkg/$name.css"
 cp -r public/. "$site/"
 
 if [ "$mode" = release ]; then
-  # Served precompressed: browsers get brotli (or gzip) without the server compressing.
-  for file in "$pkg/$name.wasm" "$pkg/$name.js" "$pkg/$name.css"; do
-    gzip -9 -k -f "$file"
-    if command -v brotli >/dev/null; then brotli -q 11 -k -f "$file"; fi
+  # Named by content, as cargo-leptos' hash-files does: browsers keep them for a year, and
+  # hash.txt tells the server the names (leptos' HydrationScripts reads it).
+  : >"$site/hash.txt"
+  for ext in js wasm css; do
+    hash=$(sha256sum "$pkg/$name.$ext" | cut -c1-16)
+    mv "$pkg/$name.$ext" "$pkg/$name.$hash.$ext"
+    echo "$ext: $hash" >>"$site/hash.txt"
+    # Served precompressed: browsers get brotli (or gzip) without the server compressing.
+    gzip -9 -k -f "$pkg/$name.$hash.$ext"
+    if command -v brotli >/dev/null; then brotli -q 11 -k -f "$pkg/$name.$hash.$ext"; fi
   done
-  say "precompressed: $name.wasm $(stat -c %s "$pkg/$name.wasm") bytes, gzip $(stat -c %s "$pkg/$name.wasm.gz")$([ -f "$pkg/$name.wasm.br" ] && echo ", brotli $(stat -c %s "$pkg/$name.wasm.br")")"
+  wasm=$(ls "$pkg/$name".*.wasm)
+  say "precompressed: $(basename "$wasm") $(stat -c %s "$wasm") bytes, gzip $(stat -c %s "$wasm.gz")$([ -f "$wasm.br" ] && echo ", brotli $(stat -c %s "$wasm.br")")"
+else
+  rm -f "$site/hash.txt"
 fi
 
 say "server (${mode})"

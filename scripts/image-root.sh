@@ -7,7 +7,7 @@
 set -euo pipefail
 target=${1:?usage: $0 TARGET_DIR ROOT} root=${2:?usage: $0 TARGET_DIR ROOT}
 binary=$target/release/flotilla
-[ -x "$binary" ] && [ -f "$target/site/pkg/flotilla.wasm" ] || {
+[ -x "$binary" ] && [ -f "$target/site/hash.txt" ] || {
   echo "image-root: no release build in $target (make build)" >&2; exit 1; }
 
 rm -rf "$root" "$root-data"

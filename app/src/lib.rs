@@ -23,7 +23,7 @@ pub use pages::stacks::audit_request;
 pub use pages::visualizer::board_html;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{ParamSegment, StaticSegment};
 
@@ -36,6 +36,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
+                <link rel="stylesheet" id="leptos" href=stylesheet_href(&options)/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -46,11 +47,32 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// `/pkg/flotilla.css`, or the hashed name the release build gave it (`css:` in the hash
+/// file; the WASM and its loader are named from the same file by `HydrationScripts`).
+fn stylesheet_href(options: &LeptosOptions) -> String {
+    static HREF: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HREF.get_or_init(|| {
+        let (pkg, name) = (&options.site_pkg_dir, &options.output_name);
+        let hash = options
+            .hash_files
+            .then(|| std::fs::read_to_string(options.hash_file.as_ref()).ok())
+            .flatten()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|line| Some(line.trim().strip_prefix("css:")?.trim().to_owned()))
+            });
+        match hash {
+            Some(hash) => format!("/{pkg}/{name}.{hash}.css"),
+            None => format!("/{pkg}/{name}.css"),
+        }
+    })
+    .clone()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/flotilla.css"/>
         <Title text="Flotilla"/>
         <Router>
             <header class="topbar">

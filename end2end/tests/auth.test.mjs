@@ -87,9 +87,12 @@ test('an anonymous crawl of every route gets 401 or the login page', async () =>
     assert.equal(response.status, 303, path);
     assert.equal(response.headers.get('location'), '/login', path);
   }
-  assert.equal((await get('/login')).status, 200);
+  const login = await get('/login');
+  assert.equal(login.status, 200);
   assert.equal((await get('/healthz')).status, 200);
-  assert.equal((await get('/pkg/flotilla.js')).status, 200);
+  const loader = (await login.text()).match(/\/pkg\/flotilla\.[0-9a-f]{16}\.js/);
+  assert.ok(loader, 'the page names the hashed loader');
+  assert.equal((await get(loader[0])).status, 200);
   for (const path of serverFunctions) assert.equal((await post(path)).status, 401, path);
   const api = await get('/api/v1/swarms');
   assert.equal(api.status, 401);

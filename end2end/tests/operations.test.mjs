@@ -49,10 +49,13 @@ test('/healthz and /readyz answer anyone; /readyz says ready with no host regist
   }
 });
 
-test('the site\'s files go out precompressed (brotli, else gzip), and are revalidated rather than kept stale', async () => {
+test('the site\'s files go out precompressed (brotli, else gzip) under names hashed from their content, kept a year by browsers', async () => {
   const console_ = await startConsole();
   try {
-    const get = (headers) => rawRequest(console_.url, { path: '/pkg/flotilla.wasm', headers });
+    const page = await (await fetch(`${console_.url}/login`)).text();
+    const named = (ext) => page.match(new RegExp(`/pkg/flotilla\\.[0-9a-f]{16}\\.${ext}`))?.[0];
+    for (const ext of ['wasm', 'js', 'css']) assert.ok(named(ext), `the page names the hashed ${ext}`);
+    const get = (headers) => rawRequest(console_.url, { path: named('wasm'), headers });
     const plain = await get({});
     const brotli = await get({ 'accept-encoding': 'gzip, deflate, br' });
     const gzip = await get({ 'accept-encoding': 'gzip' });
@@ -62,9 +65,15 @@ test('the site\'s files go out precompressed (brotli, else gzip), and are revali
     const size = (answer) => Number(answer.headers['content-length']);
     assert.ok(size(brotli) < size(gzip) && size(gzip) < size(plain) / 2, `${size(brotli)} < ${size(gzip)} < ${size(plain)} / 2`);
     assert.equal(brotli.headers.vary, 'accept-encoding');
-    assert.equal(brotli.headers['cache-control'], 'no-cache');
-    const again = await rawRequest(console_.url, { path: '/pkg/flotilla.js', headers: { 'if-modified-since': brotli.headers['last-modified'] } });
-    assert.equal(again.status, 304);
+    assert.equal(brotli.headers['cache-control'], 'public, max-age=31536000, immutable');
+    for (const ext of ['js', 'css']) {
+      const file = await rawRequest(console_.url, { path: named(ext), headers: { 'accept-encoding': 'br' } });
+      assert.equal(file.status, 200, ext);
+      assert.equal(file.headers['cache-control'], 'public, max-age=31536000, immutable', ext);
+    }
+    const unhashed = await rawRequest(console_.url, { path: '/pkg/flotilla.wasm' });
+    assert.equal(unhashed.status, 404, 'only the hashed names are served');
+    assert.notEqual(unhashed.headers['cache-control'], 'public, max-age=31536000, immutable', 'a miss is not kept');
     const outside = await rawRequest(console_.url, { path: '/pkg/../Cargo.toml' });
     assert.equal(outside.status, 404);
     console.log(`# first page WASM over the wire: ${size(brotli)} bytes (brotli), ${size(gzip)} (gzip), ${size(plain)} uncompressed`);

@@ -1,7 +1,9 @@
 //! The site's own files (`/pkg`: the WASM, its loader, the CSS), served precompressed: the
 //! build writes `.br` and `.gz` beside each, and a browser that accepts them gets them as
-//! they are, without the server compressing anything. Their names do not change between
-//! builds, so browsers revalidate them (`Last-Modified`, 304) rather than keep stale ones.
+//! they are, without the server compressing anything. A release build names each file by
+//! its content (`flotilla.<hash>.wasm`), so browsers keep them for a year without asking
+//! again; unhashed names (a debug build) change content in place, so browsers revalidate
+//! them (`Last-Modified`, 304) rather than keep stale ones.
 
 use std::path::Path;
 
@@ -10,15 +12,28 @@ use axum::response::Response;
 use axum::routing::MethodRouter;
 use tower_http::services::ServeDir;
 
-pub fn service(pkg: &Path) -> MethodRouter {
+pub fn service(pkg: &Path, hashed_names: bool) -> MethodRouter {
     let files = ServeDir::new(pkg).precompressed_br().precompressed_gzip();
-    axum::routing::get_service(files).layer(axum::middleware::map_response(revalidated))
-}
-
-async fn revalidated(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    // Caches between here and the browser must keep one copy per encoding.
-    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    response
+    let cache_control = HeaderValue::from_static(if hashed_names {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    axum::routing::get_service(files).layer(axum::middleware::map_response(
+        move |mut response: Response| {
+            let cache_control = cache_control.clone();
+            async move {
+                // A missing file may exist after an upgrade: only found ones are kept.
+                let found = response.status().is_success()
+                    || response.status() == axum::http::StatusCode::NOT_MODIFIED;
+                let headers = response.headers_mut();
+                if found {
+                    headers.insert(header::CACHE_CONTROL, cache_control);
+                }
+                // Caches between here and the browser must keep one copy per encoding.
+                headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+                response
+            }
+        },
+    ))
 }

@@ -47,7 +47,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tokio::spawn(refresh_hosts(fleet.clone()));
     let site_pkg = args.site_root.join("pkg");
-    if !site_pkg.join("flotilla.js").exists() {
+    // A release build names the site's files by their content and lists the names here.
+    let hash_file = std::path::absolute(args.site_root.join("hash.txt"))
+        .map_err(|err| format!("--site-root (LEPTOS_SITE_ROOT): {err}"))?;
+    let hashed = hash_file.exists();
+    if !hashed && !site_pkg.join("flotilla.js").exists() {
         tracing::warn!(
             "{} has no flotilla.js: the page will render but not hydrate (build with scripts/build-site.sh)",
             site_pkg.display()
@@ -59,6 +63,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
         .site_root(args.site_root.to_string_lossy().into_owned())
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
+        .hash_files(hashed)
+        .hash_file(hash_file.to_string_lossy().into_owned().into())
         .build();
     let configured_code = match &args.setup_code_file {
         Some(path) => Some(crate::setting_file(
@@ -82,7 +88,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), String> {
     let routes = generate_route_list(App);
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .nest_service("/pkg", crate::assets::service(&site_pkg))
+        .nest_service("/pkg", crate::assets::service(&site_pkg, hashed))
         .merge(
             Router::new()
                 .route("/readyz", get(crate::drain::readyz))
