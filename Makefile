@@ -41,7 +41,7 @@ test:
 	scripts/build-site.sh
 	$(MAKE) --no-print-directory e2e
 
-## bench: a 10-service stack deployed by Flotilla and by docker stack deploy (time ratio); the services list at 1,000 services (time, bytes); the live visualizer (event → card, engine requests per viewer count, memory, 10,000 tasks; the board rendered on the server); metrics (a sampler round over 100 tasks, a 7-day chart)
+## bench: the first page at 20 Mbit/s (WASM bytes, time to interactive); a 10-service stack deployed by Flotilla and by docker stack deploy (time ratio); the services list at 1,000 services (time, bytes); the live visualizer (event → card, engine requests per viewer count, memory, 10,000 tasks; the board rendered on the server); metrics (a sampler round over 100 tasks, a 7-day chart)
 bench:
 	scripts/setup.sh test
 	scripts/claim-target.sh

@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use flotilla_fleet::{Fleet, FleetError, PushOutcome};
+use flotilla_fleet::{CalledWebhook, Fleet, FleetError, PushOutcome};
 use flotilla_store::{NewAuditEvent, Store};
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -95,7 +95,7 @@ async fn webhook(
     query: Result<Query<WebhookQuery>, axum::extract::rejection::QueryRejection>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
 ) -> Result<Response, ApiError> {
-    let hook = hooks.fleet.webhook_for(&token).await?;
+    let CalledWebhook { hook, audit_target } = hooks.fleet.webhook_for(&token).await?;
     let Query(query) = query.map_err(|err| AppError::invalid("query", err.body_text()))?;
     if hooks.calls.check_key(&hook.id).is_err() {
         return Err(AppError::new(
@@ -111,15 +111,11 @@ async fn webhook(
         return Ok(busy("other hooks are being handled; retry"));
     };
     let actor = format!("webhook:{}", hook.id);
-    let target = match &hook.service {
-        Some(service) => format!("{}/{service}", hook.stack),
-        None => hook.stack.clone(),
-    };
     let event = NewAuditEvent {
         actor: actor.clone(),
         client_addr: client.to_string(),
         action: "webhook.call".into(),
-        target,
+        target: audit_target,
         request: json!({ "tag": query.tag }).to_string(),
     };
     let from = client.to_string();

@@ -42,7 +42,7 @@ pub use overview::SwarmState;
 pub use registries::{PushOutcome, PushRedeployed, PushSettings, RegistrySummary, MAX_PUSH_EVENTS};
 pub use services::{Recording, ServiceAction, MAX_REPLICAS};
 pub use swarms::{JoinRole, SwarmSummary};
-pub use webhooks::MAX_WEBHOOKS_PER_SWARM;
+pub use webhooks::{CalledWebhook, MAX_WEBHOOKS_PER_SWARM};
 
 pub type Result<T, E = FleetError> = std::result::Result<T, E>;
 

@@ -11,6 +11,15 @@ use crate::{Fleet, FleetError, Recording, Result};
 /// Hooks one swarm may have: each is a row and a secret to manage, and hundreds is plenty.
 pub const MAX_WEBHOOKS_PER_SWARM: i64 = 200;
 
+/// A hook found by its token, with what its call is audited against: `SWARM/STACK` for a
+/// stack's hook, as the stack's deploys are (so a call cut short shows on the stack's page),
+/// `SWARM/STACK/SERVICE` for a service's.
+#[derive(Debug, Clone)]
+pub struct CalledWebhook {
+    pub hook: WebhookInfo,
+    pub audit_target: String,
+}
+
 fn info(hook: Webhook) -> WebhookInfo {
     WebhookInfo {
         id: hook.id,
@@ -164,13 +173,21 @@ impl Fleet {
     /// token's hash, as known ones do. A hook acts for whoever made it: once they may no
     /// longer deploy (removed, disabled, demoted, their token revoked or expired), it is
     /// as unknown.
-    pub async fn webhook_for(&self, token: &str) -> Result<WebhookInfo> {
+    pub async fn webhook_for(&self, token: &str) -> Result<CalledWebhook> {
         let unknown = || FleetError::NotFound("no webhook has this token".into());
         let hook = self.store.call_webhook(token).await?.ok_or_else(unknown)?;
         if !self.may_still_deploy(&hook.created_by).await? {
             return Err(unknown());
         }
-        Ok(info(hook))
+        let swarm = self.swarm(&hook.swarm_id).await?.name;
+        let audit_target = match hook.service.as_str() {
+            "" => format!("{swarm}/{}", hook.stack),
+            service => format!("{swarm}/{}/{service}", hook.stack),
+        };
+        Ok(CalledWebhook {
+            hook: info(hook),
+            audit_target,
+        })
     }
 
     async fn may_still_deploy(&self, principal: &str) -> Result<bool> {

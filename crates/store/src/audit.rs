@@ -146,12 +146,12 @@ impl Store {
         Ok(())
     }
 
-    /// The newest deploy of `target` (`swarm/stack`) when it was interrupted: a stack whose
-    /// last deploy never finished.
+    /// The newest deploy of `target` (`swarm/stack`: a deploy, a redeploy, a call of the
+    /// stack's webhook) when it was interrupted: a stack whose last deploy never finished.
     pub async fn interrupted_deploy(&self, target: &str) -> Result<Option<AuditEvent>> {
         let row = sqlx::query(
             "SELECT id, at, actor, client_addr, action, target, request, outcome, error, finished_at \
-             FROM audit_events WHERE target = $1 AND action IN ('stack.deploy', 'stack.redeploy') \
+             FROM audit_events WHERE target = $1 AND action IN ('stack.deploy', 'stack.redeploy', 'webhook.call') \
              ORDER BY at DESC, id LIMIT 1",
         )
         .bind(target)

@@ -11,6 +11,7 @@ async fn consoles_on_sqlite() {
     let second = Store::open_in(dir.path()).await.expect("store");
     consoles_checks::orphaned_actions_are_marked_interrupted(&first, &second).await;
     consoles_checks::a_cancelled_action_is_recorded_as_interrupted(&first).await;
+    consoles_checks::a_cancelled_webhook_call_shows_on_its_stack(&first).await;
     consoles_checks::attempts_keep_the_newest_input(&first).await;
     consoles_checks::login_failures_are_shared(&first, &second).await;
 }

@@ -485,6 +485,7 @@ async fn postgres_keeps_accounts_and_audit() {
     let second = Store::open(&postgres.url).await.expect("a second console");
     consoles_checks::orphaned_actions_are_marked_interrupted(&store, &second).await;
     consoles_checks::a_cancelled_action_is_recorded_as_interrupted(&store).await;
+    consoles_checks::a_cancelled_webhook_call_shows_on_its_stack(&store).await;
     consoles_checks::attempts_keep_the_newest_input(&store).await;
     consoles_checks::shared_locks_exclude_other_consoles(&store, &second).await;
     consoles_checks::login_failures_are_shared(&store, &second).await;

@@ -127,6 +127,30 @@ pub async fn a_cancelled_action_is_recorded_as_interrupted(store: &Store) {
     panic!("the cancelled deploy is still pending");
 }
 
+/// A stack's webhook call cut short is the stack's interrupted deploy; a service hook's call
+/// is audited against the service, not the stack.
+pub async fn a_cancelled_webhook_call_shows_on_its_stack(store: &Store) {
+    for target in ["prod/hooked", "prod/hooked/web"] {
+        let call = event("webhook.call", target);
+        let audited = store.audited(&call, std::future::pending::<Result<(), String>>());
+        assert!(tokio::time::timeout(Duration::from_millis(100), audited)
+            .await
+            .is_err());
+    }
+    for _ in 0..50 {
+        let found = store.interrupted_deploy("prod/hooked").await.expect("query");
+        if let Some(event) = found {
+            assert_eq!(
+                (event.action.as_str(), event.target.as_str()),
+                ("webhook.call", "prod/hooked")
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the cancelled webhook call is still pending");
+}
+
 /// The newest attempt of a stack replaces the one before; stacks keep their own.
 pub async fn attempts_keep_the_newest_input(store: &Store) {
     let attempt = |compose: &str| StackAttempt {
