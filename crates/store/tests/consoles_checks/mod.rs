@@ -138,7 +138,10 @@ pub async fn a_cancelled_webhook_call_shows_on_its_stack(store: &Store) {
             .is_err());
     }
     for _ in 0..50 {
-        let found = store.interrupted_deploy("prod/hooked").await.expect("query");
+        let found = store
+            .interrupted_deploy("prod/hooked")
+            .await
+            .expect("query");
         if let Some(event) = found {
             assert_eq!(
                 (event.action.as_str(), event.target.as_str()),
