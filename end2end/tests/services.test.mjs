@@ -293,7 +293,9 @@ test('/metrics answers a metrics-scope token with the console\'s figures and the
     assert.match(text, /^flotilla_open_streams\{kind="log"\} \d+/m);
     assert.match(text, /^flotilla_deploy_duration_seconds_count [1-9]/m);
     assert.match(text, /^flotilla_sampler_rounds_total [1-9]/m);
-    assert.match(text, /^flotilla_service_cpu_percent\{swarm="prod",name="shop_web"\} [\d.]+/m);
+    // Whichever of the stack's services runs a task now: earlier tests leave shop_web
+    // rolling or failing at times.
+    assert.match(text, /^flotilla_service_cpu_percent\{swarm="prod",name="shop_\w+"\} [\d.]+/m);
     assert.match(text, /^flotilla_node_memory_bytes\{swarm="prod",name="[^"]+"\} [1-9][\d.]*/m);
     assert.match(text, /# EOF\s*$/);
   }, { timeoutMs: 30_000, intervalMs: 1_000 });
