@@ -15,11 +15,7 @@ mkdir -p "$root/usr/local/bin" "$root/srv/flotilla" "$root/etc/ssl/certs" "$root
 install -m 0755 "$binary" "$root/usr/local/bin/flotilla"
 strip "$root/usr/local/bin/flotilla"
 cp -r "$target/site" "$root/srv/flotilla/site"
-# ldd lists "name => /path (addr)" and the loader as "/path (addr)".
-for lib in $(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-  mkdir -p "$root$(dirname "$lib")"
-  cp -L "$lib" "$root$lib"
-done
+"$(dirname "$0")/copy-libraries.sh" "$root" "$binary"
 if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
   cp -L /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/"
 fi

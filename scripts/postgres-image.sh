@@ -27,12 +27,7 @@ cp -rL "$share" "$root$share" && rm -rf "$root$share/man"
 # Debian's server reads time zones from the system's database.
 cp -r /usr/share/zoneinfo "$root/usr/share/"
 cp -L /bin/dash "$root/bin/sh"
-# ldd lists "name => /path (addr)" and the loader as "/path (addr)".
-for object in "$root$bin"/* "$root$lib"/*.so /bin/dash; do
-  ldd "$object" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'
-done | sort -u | while read -r so; do
-  mkdir -p "$root$(dirname "$so")" && cp -L "$so" "$root$so"
-done
+scripts/copy-libraries.sh "$root" "$root$bin"/* "$root$lib"/*.so /bin/dash
 echo 'postgres:x:999:999:PostgreSQL:/var/lib/postgresql:/bin/sh' >"$root/etc/passwd"
 echo 'postgres:x:999:' >"$root/etc/group"
 chmod 1777 "$root/tmp"
